@@ -1,0 +1,108 @@
+"""`seed_data`: the command-line entry point.
+
+Errors are turned into one sentence and an exit code here, in one place
+(see `seedbank.errors` for the codes); a user never sees a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from seedbank.errors import SeedbankError, UsageError
+from seedbank.profiles import check_target, load_profile, validate_all
+from seedbank.settings import Settings
+
+app = typer.Typer(
+    name="seed_data",
+    help="Provision deterministic, PII-safe synthetic banking data per tenant and env.",
+    add_completion=False,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback(invoke_without_command=True)
+def seed(
+    ctx: typer.Context,
+    tenant: Annotated[str | None, typer.Option(help="Tenant id (slug), e.g. acme.")] = None,
+    env: Annotated[str | None, typer.Option(help="dev, homolog, staging, prod or bench.")] = None,
+    profile: Annotated[
+        Path | None, typer.Option(help="Manifest path (default profiles/<env>/<tenant>.yaml).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Run everything, then roll back; publish nothing.")
+    ] = False,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for a running seed of the same env/tenant.")
+    ] = 0.0,
+) -> None:
+    """Seed one tenant in one env from its versioned manifest."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if wait < 0:
+        raise UsageError("--wait must be zero or more seconds", fix="pass e.g. --wait=60")
+    env_name, tenant_id = check_target(env=env, tenant=tenant)
+    settings = Settings()
+    loaded = load_profile(settings.profiles_dir, env=env_name, tenant=tenant_id, explicit=profile)
+    from seedbank.run import run_seed  # imported late: keeps `--help` and validation fast
+
+    run_seed(
+        loaded,
+        settings=settings,
+        dry_run=dry_run,
+        wait_seconds=wait,
+    )
+
+
+@app.command("validate-profiles")
+def validate_profiles(
+    root: Annotated[Path | None, typer.Option(help="Profiles directory.")] = None,
+) -> None:
+    """Validate every profile under profiles/<env>/<tenant>.yaml."""
+    directory = root or Settings().profiles_dir
+    results = validate_all(directory)
+    if not results:
+        raise UsageError(f"no profiles found under {directory}", fix="pass --root=<profiles dir>")
+    failed = 0
+    for path, error in results:
+        if error is None:
+            typer.echo(f"ok      {path}")
+        else:
+            failed += 1
+            typer.echo(f"invalid {error.sentence()}")
+    typer.echo(f"{len(results) - failed} valid, {failed} invalid")
+    if failed:
+        raise typer.Exit(code=3)
+
+
+@app.command("migrate")
+def migrate() -> None:
+    """Create or upgrade the schema, roles and RLS policies (owner/admin connection)."""
+    from seedbank.adapters.migrations import upgrade
+
+    settings = Settings()
+    upgrade(settings.admin_database_url)
+    typer.echo("schema is at the latest revision")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the documented exit code instead of raising."""
+    try:
+        app(args=argv, prog_name="seed_data", standalone_mode=False)
+    except SeedbankError as exc:
+        print(f"seed_data: error: {exc.sentence()}", file=sys.stderr)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        print("seed_data: aborted", file=sys.stderr)
+        return 130
+    except typer.TyperException as exc:  # Typer's vendored click usage errors
+        text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        print(f"seed_data: error: {text.rstrip('.')}; see `seed_data --help`.", file=sys.stderr)
+        return UsageError.exit_code
+    return 0

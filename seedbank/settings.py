@@ -1,0 +1,44 @@
+"""Connection settings, read from the environment (see `.stack/env` locally).
+
+Only entry points and adapters' wiring read these; the pure core never does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from seedbank.profiles import default_profiles_dir
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(
+        default="postgresql://seedbank_app@127.0.0.1:5432/seedbank",
+        validation_alias="SEEDBANK_DATABASE_URL",
+    )
+    admin_database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/seedbank",
+        validation_alias="SEEDBANK_ADMIN_DATABASE_URL",
+    )
+    broker_url: str = Field(
+        default="redis://127.0.0.1:6379/0", validation_alias="SEEDBANK_BROKER_URL"
+    )
+    redis_url: str = Field(default="redis://127.0.0.1:6379/1", validation_alias="SEEDBANK_REDIS_URL")
+    vault_addr: str = Field(default="http://127.0.0.1:8200", validation_alias="VAULT_ADDR")
+    vault_token: SecretStr | None = Field(default=None, validation_alias="VAULT_TOKEN")
+    vault_kv_mount: str = Field(default="secret", validation_alias="SEEDBANK_VAULT_KV_MOUNT")
+    vault_transit_key: str = Field(
+        default="seedbank-evidence", validation_alias="SEEDBANK_VAULT_TRANSIT_KEY"
+    )
+    s3_endpoint_url: str | None = Field(default=None, validation_alias="SEEDBANK_S3_ENDPOINT_URL")
+    evidence_bucket: str = Field(
+        default="seedbank-evidence", validation_alias="SEEDBANK_EVIDENCE_BUCKET"
+    )
+    profiles_dir: Path = Field(
+        default_factory=default_profiles_dir,
+        validation_alias=AliasChoices("SEEDBANK_PROFILES_DIR"),
+    )
