@@ -6,13 +6,12 @@ Errors are turned into one sentence and an exit code here, in one place
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from seedbank.errors import SeedbankError, UsageError
+from seedbank.errors import ManifestError, SeedbankError, UsageError
 from seedbank.profiles import check_target, load_profile, validate_all
 from seedbank.settings import Settings
 
@@ -31,13 +30,16 @@ def seed(
     tenant: Annotated[str | None, typer.Option(help="Tenant id (slug), e.g. acme.")] = None,
     env: Annotated[str | None, typer.Option(help="dev, homolog, staging, prod or bench.")] = None,
     profile: Annotated[
-        Path | None, typer.Option(help="Manifest path (default profiles/<env>/<tenant>.yaml).")
+        Path | None,
+        typer.Option(help="Manifest path (default profiles/<env>/<tenant>.yaml)."),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Run everything, then roll back; publish nothing.")
+        bool,
+        typer.Option("--dry-run", help="Run everything, then roll back; publish nothing."),
     ] = False,
     wait: Annotated[
-        float, typer.Option(help="Seconds to wait for a running seed of the same env/tenant.")
+        float,
+        typer.Option(help="Seconds to wait for a running seed of the same env/tenant."),
     ] = 0.0,
 ) -> None:
     """Seed one tenant in one env from its versioned manifest."""
@@ -48,7 +50,9 @@ def seed(
     env_name, tenant_id = check_target(env=env, tenant=tenant)
     settings = Settings()
     loaded = load_profile(settings.profiles_dir, env=env_name, tenant=tenant_id, explicit=profile)
-    from seedbank.run import run_seed  # imported late: keeps `--help` and validation fast
+    from seedbank.run import (
+        run_seed,
+    )  # imported late: keeps `--help` and validation fast
 
     run_seed(
         loaded,
@@ -76,7 +80,10 @@ def validate_profiles(
             typer.echo(f"invalid {error.sentence()}")
     typer.echo(f"{len(results) - failed} valid, {failed} invalid")
     if failed:
-        raise typer.Exit(code=3)
+        raise ManifestError(
+            f"{failed} of {len(results)} profiles are invalid",
+            fix="correct them as listed above",
+        )
 
 
 @app.command("migrate")
@@ -94,15 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="seed_data", standalone_mode=False)
     except SeedbankError as exc:
-        print(f"seed_data: error: {exc.sentence()}", file=sys.stderr)
         return exc.exit_code
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
-        print("seed_data: aborted", file=sys.stderr)
         return 130
     except typer.TyperException as exc:  # Typer's vendored click usage errors
-        text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        print(f"seed_data: error: {text.rstrip('.')}; see `seed_data --help`.", file=sys.stderr)
+        exc.format_message() if hasattr(exc, "format_message") else str(exc)
         return UsageError.exit_code
     return 0

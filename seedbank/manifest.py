@@ -135,9 +135,11 @@ class Ttl(_Strict):
     dr_hours: int = Field(gt=0)
 
     def hours(self, mode: str) -> int | None:
-        return {"baseline": self.baseline_hours, "load": self.load_hours, "dr": self.dr_hours}[
-            mode
-        ]
+        return {
+            "baseline": self.baseline_hours,
+            "load": self.load_hours,
+            "dr": self.dr_hours,
+        }[mode]
 
 
 class Budget(_Strict):

@@ -248,7 +248,12 @@ class SeedCheckpoint(SQLModel, table=True):
     __tablename__ = "seed_checkpoint"
     __table_args__ = (
         UniqueConstraint(
-            "tenant_id", "env", "mode", "entity", "batch_start", name="uq_seed_checkpoint_batch"
+            "tenant_id",
+            "env",
+            "mode",
+            "entity",
+            "batch_start",
+            name="uq_seed_checkpoint_batch",
         ),
     )
     tenant_id: uuid.UUID = Field(primary_key=True)

@@ -9,7 +9,17 @@ from seedbank.errors import ManifestError, ProfileNotFound, UsageError
 from seedbank.manifest import ENVS, SLUG, Manifest, check_identity, parse_manifest
 
 #: Inputs that would load data instead of generating it (FR-019: synthetic only).
-DUMP_SUFFIXES = (".sql", ".dump", ".backup", ".bak", ".gz", ".zst", ".tar", ".csv", ".parquet")
+DUMP_SUFFIXES = (
+    ".sql",
+    ".dump",
+    ".backup",
+    ".bak",
+    ".gz",
+    ".zst",
+    ".tar",
+    ".csv",
+    ".parquet",
+)
 
 
 @dataclass(frozen=True)

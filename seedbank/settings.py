@@ -27,7 +27,9 @@ class Settings(BaseSettings):
     broker_url: str = Field(
         default="redis://127.0.0.1:6379/0", validation_alias="SEEDBANK_BROKER_URL"
     )
-    redis_url: str = Field(default="redis://127.0.0.1:6379/1", validation_alias="SEEDBANK_REDIS_URL")
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/1", validation_alias="SEEDBANK_REDIS_URL"
+    )
     vault_addr: str = Field(default="http://127.0.0.1:8200", validation_alias="VAULT_ADDR")
     vault_token: SecretStr | None = Field(default=None, validation_alias="VAULT_TOKEN")
     vault_kv_mount: str = Field(default="secret", validation_alias="SEEDBANK_VAULT_KV_MOUNT")
