@@ -50,9 +50,8 @@ def seed(
     env_name, tenant_id = check_target(env=env, tenant=tenant)
     settings = Settings()
     loaded = load_profile(settings.profiles_dir, env=env_name, tenant=tenant_id, explicit=profile)
-    from seedbank.run import (
-        run_seed,
-    )  # imported late: keeps `--help` and validation fast
+    # Imported late: keeps `--help` and input validation fast.
+    from seedbank.run import run_seed
 
     run_seed(
         loaded,
@@ -96,17 +95,24 @@ def migrate() -> None:
     typer.echo("schema is at the latest revision")
 
 
+def _fail(sentence: str) -> None:
+    typer.echo(f"seed_data: error: {sentence}", err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the documented exit code instead of raising."""
     try:
         app(args=argv, prog_name="seed_data", standalone_mode=False)
     except SeedbankError as exc:
+        _fail(exc.sentence())
         return exc.exit_code
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
+        _fail("aborted.")
         return 130
     except typer.TyperException as exc:  # Typer's vendored click usage errors
-        exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        _fail(f"{text.rstrip('.')}; see `seed_data --help`.")
         return UsageError.exit_code
     return 0
