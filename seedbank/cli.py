@@ -6,12 +6,14 @@ Errors are turned into one sentence and an exit code here, in one place
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from seedbank.errors import ManifestError, SeedbankError, UsageError
+from seedbank.adapters.vault import VaultClient
+from seedbank.errors import GuardRefused, ManifestError, SeedbankError, UsageError
 from seedbank.profiles import check_target, load_profile, validate_all
 from seedbank.settings import Settings
 
@@ -45,19 +47,84 @@ def seed(
     """Seed one tenant in one env from its versioned manifest."""
     if ctx.invoked_subcommand is not None:
         return
-    if wait < 0:
-        raise UsageError("--wait must be zero or more seconds", fix="pass e.g. --wait=60")
-    env_name, tenant_id = check_target(env=env, tenant=tenant)
     settings = Settings()
-    loaded = load_profile(settings.profiles_dir, env=env_name, tenant=tenant_id, explicit=profile)
-    # Imported late: keeps `--help` and input validation fast.
+    actor = actor_identity()
+    try:
+        if wait < 0:
+            raise UsageError("--wait must be zero or more seconds", fix="pass e.g. --wait=60")
+        env_name, tenant_id = check_target(env=env, tenant=tenant)
+        loaded = load_profile(
+            settings.profiles_dir, env=env_name, tenant=tenant_id, explicit=profile
+        )
+    except SeedbankError as exc:
+        # Imported late: keeps `--help` and input validation fast.
+        from seedbank.run import audit_refusal
+
+        audit_refusal(settings, exc, env=env, tenant=tenant, actor=actor)
+        raise
     from seedbank.run import run_seed
 
-    run_seed(
-        loaded,
-        settings=settings,
-        dry_run=dry_run,
-        wait_seconds=wait,
+    run_seed(loaded, settings=settings, dry_run=dry_run, wait_seconds=wait, actor=actor)
+
+
+def actor_identity() -> str:
+    """Who started the run, for the audit trail: CI, Argo, or a person at a terminal."""
+    import getpass
+    import os
+
+    for variable, label in (
+        ("SEEDBANK_ACTOR", ""),
+        ("GITHUB_ACTOR", "ci:"),
+        ("ARGOCD_APP_NAME", "argo:"),
+    ):
+        value = os.environ.get(variable)
+        if value:
+            return f"{label}{value}"
+    return f"manual:{getpass.getuser()}"
+
+
+salt_app = typer.Typer(help="Manage the env/tenant anonymisation salt in Vault (dev/CI).")
+app.add_typer(salt_app, name="salt")
+
+
+def _vault() -> VaultClient:
+    settings = Settings()
+    token = settings.vault_token.get_secret_value() if settings.vault_token else None
+    return VaultClient(settings.vault_addr, token, kv_mount=settings.vault_kv_mount)
+
+
+@salt_app.command("init")
+def salt_init(
+    tenant: Annotated[str, typer.Option(help="Tenant id.")],
+    env: Annotated[str, typer.Option(help="Env.")],
+) -> None:
+    """Create salt version 1 when the env/tenant has none (no-op otherwise)."""
+    env_name, tenant_id = check_target(env=env, tenant=tenant)
+    vault = _vault()
+    current = vault.current_salt_version(env_name, tenant_id)
+    if current is None:
+        current = vault.write_new_salt(env_name, tenant_id)
+        typer.echo(f"created salt version {current} for {env_name}/{tenant_id}")
+    else:
+        typer.echo(f"salt for {env_name}/{tenant_id} exists at version {current}")
+
+
+@salt_app.command("rotate")
+def salt_rotate(
+    tenant: Annotated[str, typer.Option(help="Tenant id.")],
+    env: Annotated[str, typer.Option(help="Env.")],
+) -> None:
+    """Write a new salt version; seeds then fail closed until purge + reseed (FR-024)."""
+    env_name, tenant_id = check_target(env=env, tenant=tenant)
+    if env_name not in {"dev", "bench"} and not os.environ.get("CI"):
+        raise GuardRefused(
+            f"salt rotation in {env_name} runs only in the Vault pipeline",
+            fix="rotate it from CI (CI=true) or in dev",
+        )
+    version = _vault().write_new_salt(env_name, tenant_id)
+    typer.echo(
+        f"salt for {env_name}/{tenant_id} is now version {version}; set pii.salt_version: {version}"
+        " in the manifest and purge + reseed the dataset"
     )
 
 

@@ -1,11 +1,85 @@
-"""Placeholder: the seed run lands with the `seed` flow."""
+"""`seed_data --tenant --env`: run the `seed` flow in this process and summarise it."""
 
 from __future__ import annotations
 
+import json
+import sys
+import time
 from typing import Any
 
+import typer
+
+from seedbank.adapters import audit
 from seedbank.errors import SeedbankError
+from seedbank.profiles import LoadedProfile
+from seedbank.settings import Settings
 
 
-def run_seed(*_args: Any, **_kwargs: Any) -> None:
-    raise SeedbankError("the seed run is not implemented yet", fix="see issue 4")
+def run_seed(
+    loaded: LoadedProfile, *, settings: Settings, dry_run: bool, wait_seconds: float, actor: str
+) -> dict[str, Any]:
+    from flows.seed import seed  # Prefect is heavy to import: only when a run starts
+
+    meta = loaded.manifest.metadata
+    started = time.monotonic()
+    result = seed(
+        tenant=meta.tenant,
+        env=meta.env,
+        profile=str(loaded.path),
+        dry_run=dry_run,
+        wait_seconds=wait_seconds,
+        actor=actor,
+    )
+    result["duration_s"] = round(time.monotonic() - started, 2)
+    _print_summary(result)
+    return result
+
+
+def _print_summary(result: dict[str, Any]) -> None:
+    if not sys.stdout.isatty():
+        typer.echo(json.dumps({"event": "seed finished", **result}, sort_keys=True, default=str))
+        return
+    label = "DRY RUN (rolled back)" if result["dry_run"] else "seeded"
+    typer.echo(
+        f"{label} {result['env']}/{result['tenant']} ({result['mode']}) run {result['run_id']}"
+    )
+    for entity, count in result["counts"].items():
+        typer.echo(f"  {entity:<22} {count:>10,}")
+    typer.echo(f"  dataset digest  {result['dataset_digest']}")
+    typer.echo(f"  duration        {result['duration_s']} s")
+    if result.get("evidence"):
+        ev = result["evidence"]
+        typer.echo(
+            f"  evidence        s3://{ev['bucket']}/{ev['key']} (version {ev['version_id']})"
+        )
+
+
+def audit_refusal(
+    settings: Settings, exc: SeedbankError, *, env: str | None, tenant: str | None, actor: str
+) -> None:
+    """Record a refusal that happened before a run existed (bad tenant, missing profile)."""
+    from factories.spec import tenant_uuid
+
+    env_name = env or "unknown"
+    tenant_name = tenant or "unknown"
+    try:
+        tenant_id = tenant_uuid(env_name[:16], tenant_name[:64] if tenant else "unknown")
+    except ValueError:
+        tenant_id = tenant_uuid("unknown", "unknown")
+    try:
+        audit.record(
+            settings.database_url,
+            audit.AuditEvent(
+                tenant_id=tenant_id,
+                env=env_name[:16],
+                tenant=tenant_name[:64],
+                event=exc.event,
+                outcome="refused",
+                reason=exc.sentence(),
+                actor=actor,
+            ),
+        )
+    except SeedbankError:
+        typer.echo(
+            "seed_data: warning: the refusal could not be audited (database unreachable)", err=True
+        )

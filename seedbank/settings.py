@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     evidence_bucket: str = Field(
         default="seedbank-evidence", validation_alias="SEEDBANK_EVIDENCE_BUCKET"
     )
+    evidence_retention_days: int = Field(
+        default=1, ge=1, validation_alias="SEEDBANK_EVIDENCE_RETENTION_DAYS"
+    )
+    batch_stall_seconds: float = Field(
+        default=60.0, gt=0, validation_alias="SEEDBANK_BATCH_STALL_SECONDS"
+    )
+    batch_expires_seconds: float = Field(
+        default=3600.0, gt=0, validation_alias="SEEDBANK_BATCH_EXPIRES_SECONDS"
+    )
     profiles_dir: Path = Field(
         default_factory=default_profiles_dir,
         validation_alias=AliasChoices("SEEDBANK_PROFILES_DIR"),

@@ -1,0 +1,123 @@
+"""Key material for rows: uuid5 ids, keyed per-row integers, keyed permutations.
+
+Nothing here reads the salt: ids and business numbers must not move when the salt
+rotates, and the salt only ever feeds the PII masker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+
+from factories.spec import GENERATOR_VERSION, tenant_uuid
+
+_SEP = b"\x1f"
+
+
+def entity_namespace(tenant: str, env: str, mode: str, entity: str) -> uuid.UUID:
+    """Namespace of one entity's ids within one env/tenant/mode dataset."""
+    return uuid.uuid5(tenant_uuid(env, tenant), f"{mode}/{entity}")
+
+
+def entity_key(*parts: str) -> bytes:
+    """A 32-byte BLAKE2b key bound to the generator version and an identity tuple."""
+    material = _SEP.join(p.encode() for p in ("seedbank-row", GENERATOR_VERSION, *parts))
+    return hashlib.blake2b(material, digest_size=32).digest()
+
+
+class IdMaker:
+    """``uuid5(namespace, str(i))`` with the namespace absorbed once (same bytes)."""
+
+    __slots__ = ("_prefix",)
+
+    def __init__(self, namespace: uuid.UUID) -> None:
+        self._prefix = hashlib.sha1(namespace.bytes, usedforsecurity=False)
+
+    def __call__(self, index: int) -> uuid.UUID:
+        h = self._prefix.copy()
+        h.update(str(index).encode())
+        return uuid.UUID(bytes=h.digest()[:16], version=5)
+
+
+def row_draw(key: bytes) -> Callable[[int], int]:
+    """Per-row randomness: a 256-bit keyed integer for row ``i`` of one entity.
+
+    Callers slice it into independent 32-bit lanes with ``lane``; any row can be
+    recomputed alone, so batching and order never change a value.
+    """
+    blake = hashlib.blake2b
+
+    def draw(index: int) -> int:
+        digest = blake(index.to_bytes(8, "little"), key=key, digest_size=32).digest()
+        return int.from_bytes(digest, "little")
+
+    return draw
+
+
+def lane(r: int, k: int) -> int:
+    """The ``k``-th independent 32-bit lane (0..7) of a 256-bit draw."""
+    return (r >> (32 * k)) & 0xFFFFFFFF
+
+
+class Feistel:
+    """A keyed bijection of ``[0, 10**(2*half))``: collision-free numbers by construction.
+
+    Balanced numeric Feistel (L, R) -> (R, (L + F(R)) mod 10**half); each round is
+    invertible whatever F is, so the whole is a permutation of the exact domain and
+    needs no cycle walking. F is keyed BLAKE2b, so the order looks random.
+    """
+
+    __slots__ = ("_key", "_m", "_rounds")
+
+    def __init__(self, key: bytes, half: int, rounds: int = 6) -> None:
+        self._key = key
+        self._m: int = 10**half
+        self._rounds = rounds
+
+    @property
+    def domain(self) -> int:
+        return self._m * self._m
+
+    def __call__(self, x: int) -> int:
+        if not 0 <= x < self._m * self._m:
+            raise ValueError(f"{x} is outside the permutation domain")
+        m, key, blake = self._m, self._key, hashlib.blake2b
+        left, right = divmod(x, m)
+        for rnd in range(self._rounds):
+            f = blake(right.to_bytes(8, "little") + bytes((rnd,)), key=key, digest_size=8)
+            left, right = right, (left + int.from_bytes(f.digest(), "little")) % m
+        return left * m + right
+
+
+def luhn_digit(digits: str) -> str:
+    """Luhn check digit of a decimal string (catches typos in account numbers)."""
+    total = 0
+    for pos, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if pos % 2 == 0:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def _mod11(total: int) -> int:
+    rest = total % 11
+    return 0 if rest < 2 else 11 - rest
+
+
+def cpf_check_digits(base9: str) -> str:
+    """The two CPF check digits of 9 base digits (weights 10..2, then 11..2)."""
+    d = [ord(c) - 48 for c in base9]
+    first = _mod11(sum(x * w for x, w in zip(d, (10, 9, 8, 7, 6, 5, 4, 3, 2), strict=True)))
+    d.append(first)
+    second = _mod11(sum(x * w for x, w in zip(d, (11, 10, 9, 8, 7, 6, 5, 4, 3, 2), strict=True)))
+    return f"{first}{second}"
+
+
+def cnpj_check_digits(base12: str) -> str:
+    """The two CNPJ check digits of 12 base digits (weights cycle 2..9 from the right)."""
+    d = [ord(c) - 48 for c in base12]
+    for _ in range(2):
+        d.append(_mod11(sum(x * (2 + i % 8) for i, x in enumerate(reversed(d)))))
+    return f"{d[12]}{d[13]}"

@@ -1,0 +1,154 @@
+"""Accounts, their ledger and their credit limits.
+
+An account's balance is the signed sum of its transactions, and the account knows
+them by arithmetic (transaction t belongs to account t % n_account), so the balance
+is computed from the same keyed amounts the transaction rows use: equal by
+construction, whatever the batching.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from factories.context import TX_WINDOW, RowContext, cents
+from factories.keys import lane, luhn_digit
+from factories.rows.parties import DAY, YEAR, Row, advisor_branch
+from factories.spec import MODES
+
+# (kind, description, min cents, max cents, pays a supplier); 16 slots = weights.
+_P = tuple[str, str, int, int, bool]
+_SALARY: _P = ("credit", "Salário", 150_000, 1_500_000, False)
+_PIX_IN: _P = ("credit", "PIX recebido", 1_000, 200_000, False)
+_TED_IN: _P = ("credit", "TED recebida", 10_000, 500_000, False)
+_PIX_OUT: _P = ("debit", "PIX enviado", 1_000, 150_000, False)
+_CARD: _P = ("debit", "Compra no débito", 500, 80_000, True)
+_BOLETO: _P = ("debit", "Pagamento de boleto", 5_000, 300_000, True)
+_FEE: _P = ("debit", "Tarifa bancária", 500, 6_000, False)
+_CASH: _P = ("debit", "Saque", 2_000, 100_000, False)
+PURPOSES: tuple[_P, ...] = (
+    _SALARY,
+    _SALARY,
+    _PIX_IN,
+    _PIX_IN,
+    _PIX_IN,
+    _TED_IN,
+    _PIX_OUT,
+    _PIX_OUT,
+    _PIX_OUT,
+    _CARD,
+    _CARD,
+    _CARD,
+    _BOLETO,
+    _BOLETO,
+    _FEE,
+    _CASH,
+)
+OPENING: _P = ("credit", "Depósito inicial", 100_000, 2_000_000, False)
+
+
+def tx_entry(rc: RowContext, t: int) -> tuple[_P, int, int]:
+    """(purpose, amount in cents > 0, draw) of transaction ``t``: the one source of amounts.
+
+    Each account's first transaction (t < n_account) is its opening deposit.
+    """
+    r = rc.draw["financial_transaction"](t)
+    purpose = OPENING if t < rc.n["bank_account"] else PURPOSES[lane(r, 1) % len(PURPOSES)]
+    low, high = purpose[2], purpose[3]
+    return purpose, low + lane(r, 2) % (high - low), r
+
+
+def ledger_cents(rc: RowContext, account: int) -> int:
+    """Signed sum of account ``account``'s transactions, in cents."""
+    total = 0
+    for t in range(account, rc.n["financial_transaction"], rc.n["bank_account"]):
+        purpose, amount, _ = tx_entry(rc, t)
+        total += amount if purpose[0] == "credit" else -amount
+    return total
+
+
+def account_opened(rc: RowContext, a: int) -> datetime:
+    """Opened before the transaction window, so every transaction follows the opening."""
+    r = rc.draw["bank_account"](a)
+    return rc.before(int(TX_WINDOW.total_seconds()) + DAY + lane(r, 0) % (3 * YEAR))
+
+
+def account_number(rc: RowContext, a: int) -> str:
+    """Mode digit + 12 permuted digits + Luhn digit: unique per tenant across modes."""
+    digits = f"{MODES[rc.mode]}{rc.account_numbers(a):012d}"
+    return digits + luhn_digit(digits)
+
+
+def bank_account(rc: RowContext, i: int, scenario: str | None = None) -> Row:
+    r = rc.draw["bank_account"](i)
+    c = i % rc.n["customer"]
+    balance = ledger_cents(rc, i)
+    roll = lane(r, 3) % 100
+    status = (
+        "overdrawn"
+        if balance < 0
+        else "blocked"
+        if roll < 2
+        else "dormant"
+        if roll < 6
+        else "active"
+    )
+    if scenario == "overdrawn":  # standalone sad path: the row no longer matches a ledger
+        balance, status = -(1_000 + lane(r, 4) % 500_000), "overdrawn"
+    elif scenario in ("blocked", "dormant"):
+        status = scenario
+    return (
+        rc.tenant_id,
+        rc.ids["bank_account"](i),
+        rc.mode,
+        rc.ids["customer"](c),
+        rc.ids["account_category"](i % rc.n["account_category"]),
+        account_number(rc, i),
+        advisor_branch(rc, c % rc.n["advisor"]),
+        "BRL",
+        status,
+        cents(balance),
+        account_opened(rc, i),
+    )
+
+
+def financial_transaction(rc: RowContext, t: int, scenario: str | None = None) -> Row:
+    purpose, amount, r = tx_entry(rc, t)
+    n_supplier = rc.n["supplier"]
+    supplier_id = rc.ids["supplier"](t % n_supplier) if purpose[4] and n_supplier else None
+    if t < rc.n["bank_account"]:  # opening deposit: first entry of the window
+        booked = rc.as_of - TX_WINDOW
+    else:
+        booked = rc.before(1 + lane(r, 3) % int(TX_WINDOW.total_seconds() - 1))
+    return (
+        rc.tenant_id,
+        rc.ids["financial_transaction"](t),
+        rc.mode,
+        rc.ids["bank_account"](t % rc.n["bank_account"]),
+        supplier_id,
+        purpose[0],
+        cents(amount),
+        purpose[1],
+        booked,
+    )
+
+
+def credit_limit(rc: RowContext, i: int, scenario: str | None = None) -> Row:
+    r = rc.draw["credit_limit"](i)
+    amount = 100 * 100 * (5 + lane(r, 1) % 496)  # R$ 500 .. R$ 50,000
+    used = amount * (lane(r, 2) % 10_001) // 10_000  # floor: never above the limit
+    status = "suspended" if lane(r, 3) % 100 < 7 else "active"
+    if scenario == "exceeded":
+        used, status = amount + amount * (1 + lane(r, 4) % 20) // 100, "exceeded"
+    elif scenario == "suspended":
+        status = "suspended"
+    valid_from = account_opened(rc, i) + timedelta(days=lane(r, 0) % 90)
+    return (
+        rc.tenant_id,
+        rc.ids["credit_limit"](i),
+        rc.mode,
+        rc.ids["bank_account"](i),
+        cents(amount),
+        cents(used),
+        status,
+        valid_from.date(),
+    )

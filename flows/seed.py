@@ -1,0 +1,99 @@
+"""Prefect flow `seed` (deployment `seed/tenant`): one tenant, one env, one manifest."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import structlog
+from prefect import flow
+
+from seedbank import evidence, stages
+from seedbank.adapters import audit
+from seedbank.bootstrap import Wiring, wire
+from seedbank.errors import SeedbankError
+from seedbank.profiles import check_target, load_profile
+from seedbank.run_dry import dry_run_body
+from tasks import stages as t
+
+log = structlog.get_logger()
+
+
+@flow(name="seed", log_prints=False, persist_result=False)
+def seed(
+    tenant: str,
+    env: str,
+    profile: str | None = None,
+    dry_run: bool = False,
+    wait_seconds: float = 0.0,
+    actor: str = "prefect-deployment",
+) -> dict[str, Any]:
+    """Provision the dataset the env/tenant manifest describes; returns the run summary."""
+    w = wire()
+    env, tenant = check_target(env=env, tenant=tenant)
+    loaded = load_profile(
+        w.settings.profiles_dir, env=env, tenant=tenant, explicit=Path(profile) if profile else None
+    )
+    run = stages.new_run(loaded.manifest, dry_run=dry_run, actor=actor)
+    structlog.contextvars.bind_contextvars(
+        run_id=str(run.ctx.run_id), tenant=tenant, env=env, mode=run.ctx.mode, dry_run=dry_run
+    )
+    try:
+        t.lock(w, run, wait_seconds)
+        t.salt_check(w, run)
+        t.worm_preflight(w, run)
+        if dry_run:
+            dry_run_body(w, run)
+        else:
+            t.seed_entities(w, run)
+            t.verify(w, run)
+            t.publish_evidence(w, run)
+            evidence.finish_run(w, run, status="succeeded")
+    except SeedbankError as exc:
+        _fail(w, run, exc)
+        raise
+    finally:
+        t.release(run)
+        structlog.contextvars.clear_contextvars()
+    return summary(run)
+
+
+def _fail(w: Wiring, run: stages.RunState, exc: SeedbankError) -> None:
+    ctx = run.ctx
+    with contextlib.suppress(SeedbankError):  # the audit row below still records it
+        evidence.finish_run(w, run, status="failed")
+    try:
+        audit.record(
+            w.settings.database_url,
+            audit.AuditEvent(
+                tenant_id=ctx.tenant_id,
+                env=ctx.env,
+                tenant=ctx.tenant,
+                event=exc.event,
+                outcome="refused" if not run.batches else "failed",
+                reason=exc.sentence(),
+                actor=run.actor,
+                run_id=ctx.run_id,
+                detail={"mode": ctx.mode, "dry_run": run.dry_run, "exit_code": exc.exit_code},
+            ),
+        )
+    except SeedbankError as audit_exc:
+        log.error("audit write failed", error=audit_exc.sentence())
+
+
+def summary(run: stages.RunState) -> dict[str, Any]:
+    ctx = run.ctx
+    return {
+        "run_id": str(ctx.run_id),
+        "env": ctx.env,
+        "tenant": ctx.tenant,
+        "mode": ctx.mode,
+        "dry_run": run.dry_run,
+        "counts": run.counts,
+        "dataset_digest": run.dataset_digest,
+        "timings_s": run.timings,
+        "evidence": run.evidence,
+        "batches_written": sum(1 for b in run.batches if not b["skipped"]),
+        "batches_skipped": sum(1 for b in run.batches if b["skipped"]),
+    }

@@ -1,0 +1,50 @@
+"""Central (Redis) limit on how many batches of one env/tenant write at once (FR-025).
+
+A sorted-set semaphore: each holder is a member scored by its expiry, so a slot
+held by a worker that died frees itself after `ttl_s`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+
+import redis
+
+from seedbank.errors import BrokerUnavailable
+
+
+class TenantSemaphore:
+    def __init__(
+        self, client: redis.Redis, *, env: str, tenant: str, limit: int, ttl_s: float
+    ) -> None:
+        self._redis = client
+        self._key = f"seedbank:slots:{env}:{tenant}"
+        self._limit = limit
+        self._ttl = ttl_s
+
+    def try_acquire(self) -> str | None:
+        """A slot token, or None when `limit` batches of this tenant already run."""
+        token = uuid.uuid4().hex
+        now = time.time()
+        try:
+            pipe = self._redis.pipeline()
+            pipe.zremrangebyscore(self._key, "-inf", now)
+            pipe.zadd(self._key, {token: now + self._ttl})
+            pipe.zrank(self._key, token)
+            pipe.expire(self._key, int(self._ttl) + 60)
+            _, _, rank, _ = pipe.execute()
+            if rank is not None and int(rank) < self._limit:
+                return token
+            self._redis.zrem(self._key, token)
+        except redis.RedisError as exc:
+            raise BrokerUnavailable(
+                f"Redis refused the concurrency slot ({type(exc).__name__})",
+                fix="start Redis with `make up` or check SEEDBANK_REDIS_URL",
+            ) from None
+        return None
+
+    def release(self, token: str) -> None:
+        with contextlib.suppress(redis.RedisError):  # the slot expires by itself
+            self._redis.zrem(self._key, token)

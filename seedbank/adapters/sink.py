@@ -1,0 +1,156 @@
+"""The bulk write path: one batch's rows and its checkpoint in one transaction.
+
+PostgreSQL refuses COPY into a table whose RLS applies to the role, so rows are
+streamed with binary COPY into a per-session temp table, then moved with
+`INSERT … SELECT` as the RLS-bound application role: the WITH CHECK policy still
+judges every row (ARCHITECTURE "Writing").
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from seedbank.adapters.postgres import bind_tenant
+from seedbank.errors import NonDeterministic
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    run_id: uuid.UUID
+    env: str
+    mode: str
+    entity: str
+    batch_start: int
+    batch_stop: int
+    digest: str
+    salt_version: int
+    manifest_digest: str
+    expires_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    rows: int
+    skipped: bool
+
+
+class BatchSink:
+    """Writes batches over one application-role connection (one per worker process)."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self._conn = conn
+        self._types: dict[str, list[str]] = {}
+
+    def staging(self, table: str, columns: Sequence[str]) -> tuple[str, list[str]]:
+        staging = f"staging_{table}"
+        if table not in self._types:
+            self._types[table] = self._create_staging(staging, table, columns)
+        return staging, self._types[table]
+
+    def _create_staging(self, staging: str, table: str, columns: Sequence[str]) -> list[str]:
+        # ON COMMIT DELETE ROWS: created once per session, emptied by every commit.
+        with self._conn.transaction():
+            self._conn.execute(
+                sql.SQL(
+                    "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS)"
+                    " ON COMMIT DELETE ROWS"
+                ).format(sql.Identifier(staging), sql.Identifier(table))
+            )
+            rows = self._conn.execute(
+                "SELECT a.attname, format_type(a.atttypid, NULL) FROM pg_attribute a"
+                " WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+                (table,),
+            ).fetchall()
+        by_name: dict[str, str] = {str(name): str(kind) for name, kind in rows}
+        return [by_name[c] for c in columns]
+
+    def write(
+        self,
+        *,
+        tenant_id: uuid.UUID,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        checkpoint: Checkpoint,
+    ) -> WriteResult:
+        """Write rows + checkpoint atomically; skip a batch an earlier run already wrote."""
+        staging, types = self.staging(table, columns)
+        with self._conn.transaction():
+            bind_tenant(self._conn, tenant_id)
+            previous = self._conn.execute(
+                "SELECT digest FROM seed_checkpoint WHERE tenant_id = %s AND env = %s"
+                " AND mode = %s AND entity = %s AND batch_start = %s",
+                (tenant_id, checkpoint.env, checkpoint.mode, table, checkpoint.batch_start),
+            ).fetchone()
+            if previous is not None:
+                if previous[0] != checkpoint.digest:
+                    raise NonDeterministic(
+                        f"batch {table}[{checkpoint.batch_start}:{checkpoint.batch_stop}]"
+                        f" produced digest {checkpoint.digest[:12]}…, but the checkpoint of an"
+                        f" earlier run has {previous[0][:12]}…",
+                        fix="the generator or its inputs changed: purge the dataset and reseed",
+                    )
+                return WriteResult(rows=0, skipped=True)
+            self.copy_rows(staging, table, columns, types, rows)
+            self._insert_checkpoint(tenant_id, len(rows), checkpoint)
+        return WriteResult(rows=len(rows), skipped=False)
+
+    def copy_rows(
+        self,
+        staging: str,
+        table: str,
+        columns: Sequence[str],
+        types: list[str],
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
+        cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+        with self._conn.cursor() as cur:
+            # A dry run moves many batches in one transaction: start each from empty.
+            cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(staging)))
+            copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+                sql.Identifier(staging), cols
+            )
+            with cur.copy(copy_sql) as copy:
+                copy.set_types(types)
+                for row in rows:
+                    copy.write_row(row)
+            # The tenant row is shared by the baseline, load and DR datasets.
+            shared = sql.SQL(" ON CONFLICT DO NOTHING" if table == "tenant" else "")
+            cur.execute(
+                sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}{}").format(
+                    sql.Identifier(table), cols, cols, sql.Identifier(staging), shared
+                )
+            )
+
+    def _insert_checkpoint(self, tenant_id: uuid.UUID, rows: int, cp: Checkpoint) -> None:
+        self._conn.execute(
+            "INSERT INTO seed_checkpoint (tenant_id, id, run_id, env, mode, entity, batch_start,"
+            " batch_stop, row_count, digest, salt_version, manifest_digest, expires_at,"
+            " created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                tenant_id,
+                uuid.uuid5(
+                    tenant_id, f"checkpoint/{cp.env}/{cp.mode}/{cp.entity}/{cp.batch_start}"
+                ),
+                cp.run_id,
+                cp.env,
+                cp.mode,
+                cp.entity,
+                cp.batch_start,
+                cp.batch_stop,
+                rows,
+                cp.digest,
+                cp.salt_version,
+                cp.manifest_digest,
+                cp.expires_at,
+                cp.created_at,
+            ),
+        )

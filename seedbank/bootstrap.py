@@ -1,0 +1,38 @@
+"""Wiring: the one place adapters are built from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from celery import Celery
+from psycopg.conninfo import conninfo_to_dict
+
+from seedbank.adapters.vault import VaultClient
+from seedbank.adapters.worm import WormStore, s3_client
+from seedbank.settings import Settings
+
+
+@dataclass(frozen=True)
+class Wiring:
+    settings: Settings
+    vault: VaultClient
+    worm: WormStore
+    celery: Celery
+
+    @property
+    def database(self) -> str:
+        """The target database's name: the only database fact a batch message carries."""
+        return str(conninfo_to_dict(self.settings.database_url).get("dbname", ""))
+
+
+def wire(settings: Settings | None = None) -> Wiring:
+    from seedbank.worker.celery_app import app
+
+    settings = settings or Settings()
+    token = settings.vault_token.get_secret_value() if settings.vault_token else None
+    return Wiring(
+        settings=settings,
+        vault=VaultClient(settings.vault_addr, token, kv_mount=settings.vault_kv_mount),
+        worm=WormStore(s3_client(settings.s3_endpoint_url), settings.evidence_bucket),
+        celery=app,
+    )

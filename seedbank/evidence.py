@@ -1,0 +1,96 @@
+"""Run evidence: the PII-free report, sealed in WORM, signed, indexed (FR-022)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from seedbank.adapters.postgres import connect, tenant_transaction
+from seedbank.bootstrap import Wiring
+from seedbank.stages import RunState
+
+
+def report(run: RunState, *, outcome: str, error: str | None = None) -> dict[str, Any]:
+    """The run report: ids, digests, counts and timings; never a salt or a PII value."""
+    ctx = run.ctx
+    return {
+        "kind": "seed_run",
+        "run_id": str(ctx.run_id),
+        "env": ctx.env,
+        "tenant": ctx.tenant,
+        "tenant_id": str(ctx.tenant_id),
+        "mode": ctx.mode,
+        "dry_run": run.dry_run,
+        "actor": run.actor,
+        "manifest_digest": ctx.spec.manifest_digest,
+        "manifest_version": ctx.manifest.metadata.version,
+        "salt_version": ctx.salt_version,
+        "started_at": ctx.started_at.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "expires_at": ctx.expires_at.isoformat() if ctx.expires_at else None,
+        "outcome": outcome,
+        "error": error,
+        "counts": run.counts,
+        "expected_counts": {e: ctx.spec.count(e) for e in run.counts},
+        "batches": sorted(
+            (
+                {k: b[k] for k in ("entity", "start", "stop", "rows", "digest", "skipped")}
+                for b in run.batches
+            ),
+            key=lambda b: (b["entity"], b["start"]),
+        ),
+        "dataset_digest": run.dataset_digest,
+        "timings_s": run.timings,
+    }
+
+
+def publish(w: Wiring, run: RunState, document: dict[str, Any]) -> dict[str, Any]:
+    """Seal the report in WORM with a retention date, sign its SHA-256, index it."""
+    ctx = run.ctx
+    body = json.dumps(document, sort_keys=True, indent=2).encode()
+    retain_until = datetime.now(UTC) + timedelta(days=w.settings.evidence_retention_days)
+    stored = w.worm.put_bytes(
+        f"runs/{ctx.env}/{ctx.tenant}/{ctx.run_id}.json", body, retain_until=retain_until
+    )
+    signature = w.vault.sign(w.settings.vault_transit_key, stored.sha256.encode())
+    evidence_id = uuid.uuid5(ctx.run_id, "evidence/run")
+    with connect(w.settings.database_url) as conn, tenant_transaction(conn, ctx.tenant_id):
+        conn.execute(
+            "INSERT INTO seed_evidence (tenant_id, id, run_id, kind, bucket, object_key,"
+            " version_id, sha256, signature, retain_until, created_at) VALUES"
+            " (%s, %s, %s, 'run_report', %s, %s, %s, %s, %s, %s, %s)",
+            (
+                ctx.tenant_id,
+                evidence_id,
+                ctx.run_id,
+                stored.bucket,
+                stored.key,
+                stored.version_id,
+                stored.sha256,
+                signature,
+                retain_until,
+                datetime.now(UTC),
+            ),
+        )
+    run.evidence = {
+        "bucket": stored.bucket,
+        "key": stored.key,
+        "version_id": stored.version_id,
+        "sha256": stored.sha256,
+        "retain_until": retain_until.isoformat(),
+    }
+    return run.evidence
+
+
+def finish_run(w: Wiring, run: RunState, *, status: str) -> None:
+    if not run.recorded or run.dry_run:
+        return
+    ctx = run.ctx
+    with connect(w.settings.database_url) as conn, tenant_transaction(conn, ctx.tenant_id):
+        conn.execute(
+            "UPDATE seed_run SET status = %s, dataset_digest = %s, finished_at = %s"
+            " WHERE tenant_id = %s AND id = %s",
+            (status, run.dataset_digest or None, datetime.now(UTC), ctx.tenant_id, ctx.run_id),
+        )

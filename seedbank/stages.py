@@ -1,0 +1,267 @@
+"""The stages of one seed run, as plain functions (Prefect tasks wrap them thinly).
+
+lock → salt check → WORM preflight → batched seeding → verification → evidence →
+release. Each stage before seeding fails closed: nothing is written but the audit.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from factories.digest import combine_folds, dataset_digest, fold_rows
+from factories.planner import generate_batch, plan
+from seedbank.adapters.lock import RunLock
+from seedbank.adapters.postgres import bind_tenant, connect, tenant_transaction
+from seedbank.adapters.sink import BatchSink
+from seedbank.adapters.vault import Salt
+from seedbank.batches import RunContext
+from seedbank.bootstrap import Wiring
+from seedbank.dataset import dataset_spec, queue_name
+from seedbank.dispatch import Dispatcher, DispatchTarget
+from seedbank.errors import SaltMismatch, VerificationFailed
+from seedbank.manifest import Manifest
+from seedbank.models import DOMAIN_TABLES, column_names, table_name
+
+ENTITY_ORDER: tuple[str, ...] = tuple(table_name(m) for m in DOMAIN_TABLES)
+
+
+@dataclass
+class RunState:
+    """What one run carries from stage to stage (in the flow's process only)."""
+
+    ctx: RunContext
+    dry_run: bool
+    actor: str
+    lock: RunLock | None = None
+    salt: Salt | None = None
+    batches: list[dict[str, Any]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    dataset_digest: str = ""
+    evidence: dict[str, Any] | None = None
+    recorded: bool = False
+
+
+def new_run(manifest: Manifest, *, dry_run: bool, actor: str) -> RunState:
+    spec = dataset_spec(manifest)
+    ctx = RunContext(
+        run_id=uuid.uuid4(),  # a run is an event: its id is unique, not derived
+        tenant_id=spec.tenant_id,
+        manifest=manifest,
+        spec=spec,
+        started_at=datetime.now(UTC),
+    )
+    return RunState(ctx=ctx, dry_run=dry_run, actor=actor)
+
+
+def acquire_lock(w: Wiring, run: RunState, *, wait_seconds: float) -> None:
+    ctx = run.ctx
+    lock = RunLock(
+        w.settings.database_url,
+        env=ctx.env,
+        tenant=ctx.tenant,
+        tenant_id=ctx.tenant_id,
+        run_id=ctx.run_id,
+    )
+    lock.acquire(wait_seconds=wait_seconds, holder=run.actor)
+    run.lock = lock
+
+
+def check_salt(w: Wiring, run: RunState) -> None:
+    """Manifest, Vault and existing checkpoints must agree on the salt version (FR-024)."""
+    ctx = run.ctx
+    pinned = ctx.salt_version
+    current = w.vault.current_salt_version(ctx.env, ctx.tenant)
+    if current is None:
+        raise SaltMismatch(
+            f"Vault has no salt for {ctx.env}/{ctx.tenant}",
+            fix="create it with `seed_data salt init` (dev/CI) or in the Vault pipeline",
+        )
+    if current != pinned:
+        raise SaltMismatch(
+            f"the manifest pins salt version {pinned} but Vault's current version is {current}",
+            fix="coordinate a purge and reseed, then set pii.salt_version to the new version",
+        )
+    with connect(w.settings.database_url) as conn, tenant_transaction(conn, ctx.tenant_id):
+        rows = conn.execute(
+            "SELECT DISTINCT salt_version FROM seed_checkpoint WHERE tenant_id = %s AND env = %s"
+            " AND mode = %s",
+            (ctx.tenant_id, ctx.env, ctx.mode),
+        ).fetchall()
+    others = sorted(r[0] for r in rows if r[0] != pinned)
+    if others:
+        raise SaltMismatch(
+            f"the {ctx.mode} dataset of {ctx.env}/{ctx.tenant} was seeded with salt version"
+            f" {others[0]}, not {pinned}",
+            fix="purge it (`seed_data purge`) and reseed with the new salt version",
+        )
+    run.salt = w.vault.read_salt(ctx.env, ctx.tenant, version=pinned)
+
+
+def worm_preflight(w: Wiring, run: RunState) -> None:
+    """The evidence store must enforce COMPLIANCE retention and accept a write (FR-023)."""
+    w.worm.check_object_lock()
+    if run.dry_run:
+        return  # a dry run publishes nothing, not even its intent
+    ctx = run.ctx
+    w.worm.put_json(
+        f"intents/{ctx.env}/{ctx.tenant}/{ctx.run_id}.json",
+        {
+            "run_id": str(ctx.run_id),
+            "env": ctx.env,
+            "tenant": ctx.tenant,
+            "mode": ctx.mode,
+            "manifest_digest": ctx.spec.manifest_digest,
+            "salt_version": ctx.salt_version,
+            "started_at": ctx.started_at.isoformat(),
+            "actor": run.actor,
+        },
+        retain_until=ctx.started_at + timedelta(days=w.settings.evidence_retention_days),
+    )
+
+
+def record_run(w: Wiring, run: RunState, conn: psycopg.Connection | None = None) -> None:
+    """Store the validated manifest with the run: every worker reads exactly this."""
+    ctx = run.ctx
+    statement = (
+        "INSERT INTO seed_run (tenant_id, id, env, tenant, mode, status, dry_run, manifest_digest,"
+        " salt_version, manifest, expires_at, started_at) VALUES"
+        " (%s, %s, %s, %s, %s, 'running', %s, %s, %s, %s, %s, %s)"
+    )
+    params = (
+        ctx.tenant_id,
+        ctx.run_id,
+        ctx.env,
+        ctx.tenant,
+        ctx.mode,
+        run.dry_run,
+        ctx.spec.manifest_digest,
+        ctx.salt_version,
+        psycopg.types.json.Jsonb(ctx.manifest.model_dump(mode="json")),
+        ctx.expires_at,
+        ctx.started_at,
+    )
+    if conn is not None:
+        conn.execute(statement, params)
+    else:
+        with connect(w.settings.database_url) as own, tenant_transaction(own, ctx.tenant_id):
+            own.execute(statement, params)
+    run.recorded = True
+
+
+def seed_with_celery(w: Wiring, run: RunState) -> None:
+    ctx = run.ctx
+    dispatcher = Dispatcher(
+        w.celery,
+        DispatchTarget(
+            run_id=ctx.run_id,
+            tenant_id=ctx.tenant_id,
+            database=w.database,
+            queue=queue_name(ctx.manifest),
+        ),
+        stall_s=w.settings.batch_stall_seconds,
+        expires_s=w.settings.batch_expires_seconds,
+    )
+    batches = plan(ctx.spec, ctx.manifest.generation.batch_size)
+    dispatcher.ensure_consumers()
+    try:
+        for entity in ENTITY_ORDER:
+            level = [b for b in batches if b.entity == entity]
+            started = time.monotonic()
+            if level:
+                run.batches.extend(dispatcher.run_level(level, lambda _o: None))
+            run.timings[entity] = round(time.monotonic() - started, 3)
+    finally:
+        dispatcher.revoke_outstanding()
+
+
+def seed_in_transaction(w: Wiring, run: RunState, conn: psycopg.Connection) -> None:
+    """Dry run: every batch in the caller's transaction (rolled back later), no checkpoints."""
+    ctx = run.ctx
+    assert run.salt is not None
+    sink = BatchSink(conn)
+    for batch in plan(ctx.spec, ctx.manifest.generation.batch_size):
+        generated = generate_batch(ctx.spec, batch, run.salt.value)
+        staging, types = sink.staging(batch.entity, generated.columns)
+        bind_tenant(conn, ctx.tenant_id)
+        sink.copy_rows(staging, batch.entity, generated.columns, types, generated.rows)
+        run.batches.append(
+            {
+                "entity": batch.entity,
+                "start": batch.start,
+                "stop": batch.stop,
+                "rows": len(generated.rows),
+                "digest": generated.digest,
+                "fold": f"{generated.fold:064x}",
+                "skipped": False,
+            }
+        )
+
+
+def verify(w: Wiring, run: RunState, conn: psycopg.Connection | None = None) -> None:
+    """Counts against the manifest, and the rows read back digest to what was generated.
+
+    The full gate set (PII proof, contracts, invariants, RLS probe) is issue 5's.
+    """
+    ctx = run.ctx
+    folds: dict[str, int] = {}
+    for b in run.batches:
+        folds[b["entity"]] = combine_folds((folds.get(b["entity"], 0), int(b["fold"], 16)))
+    run.dataset_digest = dataset_digest(folds, {e: ctx.spec.count(e) for e in ENTITY_ORDER})
+    if conn is None:
+        with connect(w.settings.database_url) as own, tenant_transaction(own, ctx.tenant_id):
+            stored = _verify_counts_and_read_back(own, run)
+    else:
+        stored = _verify_counts_and_read_back(conn, run)
+    if stored != run.dataset_digest:
+        raise VerificationFailed(
+            f"gate 'digest' failed: the rows in the database digest to {stored[:12]}…, but the"
+            f" generator produced {run.dataset_digest[:12]}…",
+            fix="something changed seeded rows after they were written: purge and reseed",
+        )
+
+
+def _verify_counts_and_read_back(conn: psycopg.Connection, run: RunState) -> str:
+    """Check the counts, and return the dataset digest of the rows as stored."""
+    ctx = run.ctx
+    wrong: list[str] = []
+    folds: dict[str, int] = {}
+    for model in DOMAIN_TABLES:
+        entity = table_name(model)
+        columns = sql.SQL(", ").join(sql.Identifier(c) for c in column_names(model))
+        where = (
+            sql.SQL("tenant_id = %s")
+            if entity == "tenant"
+            else sql.SQL("tenant_id = %s AND dataset = %s")
+        )
+        args: tuple[Any, ...] = (
+            (ctx.tenant_id,) if entity == "tenant" else (ctx.tenant_id, ctx.mode)
+        )
+        found = 0
+        fold = 0
+        with conn.cursor(name=f"verify_{entity}") as cur:
+            cur.itersize = 5_000
+            cur.execute(
+                sql.SQL("SELECT {} FROM {} WHERE ").format(columns, sql.Identifier(entity)) + where,
+                args,
+            )
+            while chunk := cur.fetchmany(5_000):
+                found += len(chunk)
+                fold = combine_folds((fold, fold_rows(chunk)))
+        folds[entity] = fold
+        run.counts[entity] = found
+        if found != ctx.spec.count(entity):
+            wrong.append(f"{entity} has {found} rows, expected {ctx.spec.count(entity)}")
+    if wrong:
+        raise VerificationFailed(
+            "gate 'counts' failed: " + "; ".join(wrong),
+            fix="re-run the seed: finished batches are kept and only missing ones are redone",
+        )
+    return dataset_digest(folds, {e: ctx.spec.count(e) for e in ENTITY_ORDER})

@@ -1,0 +1,48 @@
+"""The Celery app (`celery -A seedbank.worker.celery_app worker`).
+
+Configuration measured to behave (STACK-NOTES "Celery"): late acks with redelivery
+when a worker dies, prefetch 1, short broker timeouts and few publish retries so a
+broker outage fails the run closed within seconds.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+BROKER_URL = os.environ.get("SEEDBANK_BROKER_URL", "redis://127.0.0.1:6379/0")
+
+app = Celery("seedbank", broker=BROKER_URL, backend=BROKER_URL, include=["seedbank.worker.jobs"])
+app.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    result_expires=24 * 3600,
+    task_default_queue="seed.default",
+    broker_connection_retry_on_startup=True,
+    broker_connection_max_retries=3,
+    broker_connection_timeout=3,
+    broker_transport_options={
+        "socket_timeout": 3,
+        "socket_connect_timeout": 3,
+        # A batch whose worker was SIGKILLed comes back after this long; the flow's
+        # stall detector re-dispatches much sooner.
+        "visibility_timeout": 600,
+    },
+    redis_socket_timeout=3,
+    redis_socket_connect_timeout=3,
+    result_backend_transport_options={"retry_policy": {"timeout": 3.0}},
+    task_publish_retry=True,
+    task_publish_retry_policy={
+        "max_retries": 2,
+        "interval_start": 0.2,
+        "interval_step": 0.5,
+        "interval_max": 1.0,
+    },
+    worker_send_task_events=False,
+    worker_hijack_root_logger=False,
+)

@@ -1,0 +1,117 @@
+"""The Celery batch job: serialisation, retries and slots here; the work in `batches`."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from typing import Any
+
+import psycopg
+import redis
+from celery import Task
+
+from factories.planner import BatchSpec
+from seedbank.adapters.concurrency import TenantSemaphore
+from seedbank.adapters.postgres import connect
+from seedbank.adapters.sink import BatchSink
+from seedbank.adapters.vault import Salt, VaultClient
+from seedbank.batches import RunContext, execute_batch, load_run_context
+from seedbank.errors import BrokerUnavailable, DatabaseUnavailable, VaultUnavailable
+from seedbank.settings import Settings
+from seedbank.worker.celery_app import app
+
+#: Databases a worker may write to: the demo's and the test suite's scratch ones.
+ALLOWED_DATABASES = re.compile(
+    os.environ.get("SEEDBANK_WORKER_DATABASES", r"seedbank(_[a-z0-9_]+)?")
+)
+TENANT_CONCURRENCY = int(os.environ.get("SEEDBANK_TENANT_CONCURRENCY", "2"))
+
+
+class _WorkerState:
+    """Per worker process: connections, run contexts and salts kept in memory only."""
+
+    def __init__(self) -> None:
+        self.settings = Settings()
+        self.sinks: dict[str, BatchSink] = {}
+        self.conns: dict[str, psycopg.Connection] = {}
+        self.runs: dict[uuid.UUID, RunContext] = {}
+        self.salts: dict[uuid.UUID, Salt] = {}
+        self.vault = VaultClient(
+            self.settings.vault_addr,
+            self.settings.vault_token.get_secret_value() if self.settings.vault_token else None,
+            kv_mount=self.settings.vault_kv_mount,
+        )
+        self.redis = redis.Redis.from_url(
+            self.settings.redis_url, socket_timeout=3, socket_connect_timeout=3
+        )
+
+    def conn(self, database: str) -> psycopg.Connection:
+        conn = self.conns.get(database)
+        if conn is None or conn.closed:
+            url = psycopg.conninfo.make_conninfo(self.settings.database_url, dbname=database)
+            conn = connect(url)
+            self.conns[database] = conn
+            self.sinks[database] = BatchSink(conn)
+        return conn
+
+    def forget(self, database: str) -> None:
+        conn = self.conns.pop(database, None)
+        self.sinks.pop(database, None)
+        if conn is not None:
+            conn.close()
+
+
+_state: _WorkerState | None = None
+
+
+def state() -> _WorkerState:
+    global _state  # noqa: PLW0603  (one lazily built state per worker process)
+    if _state is None:
+        _state = _WorkerState()
+    return _state
+
+
+@app.task(name="seedbank.seed_batch", bind=True, max_retries=8)  # type: ignore[untyped-decorator]
+def seed_batch(
+    self: Task, *, run_id: str, tenant_id: str, database: str, entity: str, start: int, stop: int
+) -> dict[str, Any]:
+    if not ALLOWED_DATABASES.fullmatch(database):
+        raise ValueError(f"database {database!r} is not one this worker may write to")
+    st = state()
+    run, tenant = uuid.UUID(run_id), uuid.UUID(tenant_id)
+    try:
+        conn = st.conn(database)
+        ctx = st.runs.get(run) or load_run_context(conn, run_id=run, tenant_id=tenant)
+        st.runs[run] = ctx
+        salt = st.salts.get(run) or st.vault.read_salt(
+            ctx.env, ctx.tenant, version=ctx.salt_version
+        )
+        st.salts[run] = salt
+        slots = TenantSemaphore(
+            st.redis, env=ctx.env, tenant=ctx.tenant, limit=TENANT_CONCURRENCY, ttl_s=300
+        )
+        token = slots.try_acquire()
+        if token is None:
+            raise self.retry(countdown=0.5, max_retries=None)
+        try:
+            outcome = execute_batch(st.sinks[database], ctx, salt, BatchSpec(entity, start, stop))
+        finally:
+            slots.release(token)
+    except (
+        DatabaseUnavailable,
+        VaultUnavailable,
+        BrokerUnavailable,
+        psycopg.OperationalError,
+    ) as exc:
+        st.forget(database)
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 30)) from None
+    return {
+        "entity": outcome.entity,
+        "start": outcome.start,
+        "stop": outcome.stop,
+        "rows": outcome.rows,
+        "digest": outcome.digest,
+        "fold": outcome.fold,
+        "skipped": outcome.skipped,
+    }

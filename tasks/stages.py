@@ -1,0 +1,51 @@
+"""Prefect tasks: one per stage of a seed run, each a thin call into `seedbank.stages`.
+
+No caching (their inputs are live connections and run state) and no result
+persistence: a retried flow run redoes only what its checkpoints say is missing.
+"""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from seedbank import evidence, stages
+from seedbank.bootstrap import Wiring
+from seedbank.stages import RunState
+
+
+@task(name="lock", cache_policy=NO_CACHE, persist_result=False)
+def lock(w: Wiring, run: RunState, wait_seconds: float) -> None:
+    stages.acquire_lock(w, run, wait_seconds=wait_seconds)
+
+
+@task(name="salt-check", cache_policy=NO_CACHE, persist_result=False)
+def salt_check(w: Wiring, run: RunState) -> None:
+    stages.check_salt(w, run)
+
+
+@task(name="worm-preflight", cache_policy=NO_CACHE, persist_result=False)
+def worm_preflight(w: Wiring, run: RunState) -> None:
+    stages.worm_preflight(w, run)
+
+
+@task(name="seed-entities", cache_policy=NO_CACHE, persist_result=False)
+def seed_entities(w: Wiring, run: RunState) -> None:
+    stages.record_run(w, run)
+    stages.seed_with_celery(w, run)
+
+
+@task(name="verify", cache_policy=NO_CACHE, persist_result=False)
+def verify(w: Wiring, run: RunState) -> None:
+    stages.verify(w, run)
+
+
+@task(name="publish-evidence", cache_policy=NO_CACHE, persist_result=False)
+def publish_evidence(w: Wiring, run: RunState) -> dict[str, object]:
+    return evidence.publish(w, run, evidence.report(run, outcome="succeeded"))
+
+
+@task(name="release", cache_policy=NO_CACHE, persist_result=False)
+def release(run: RunState) -> None:
+    if run.lock is not None:
+        run.lock.release()
