@@ -15,6 +15,7 @@ from seedbank.bootstrap import Wiring, wire
 from seedbank.errors import SeedbankError
 from seedbank.profiles import check_target, load_profile
 from seedbank.run_dry import dry_run_body
+from seedbank.telemetry import configure_logging
 from tasks import stages as t
 
 log = structlog.get_logger()
@@ -30,6 +31,8 @@ def seed(
     actor: str = "prefect-deployment",
 ) -> dict[str, Any]:
     """Provision the dataset the env/tenant manifest describes; returns the run summary."""
+    if not structlog.is_configured():
+        configure_logging()
     w = wire()
     env, tenant = check_target(env=env, tenant=tenant)
     loaded = load_profile(

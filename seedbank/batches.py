@@ -89,7 +89,9 @@ def load_run_context(
     )
 
 
-def execute_batch(sink: BatchSink, ctx: RunContext, salt: Salt, batch: BatchSpec) -> BatchOutcome:
+def execute_batch(
+    sink: BatchSink, ctx: RunContext, salt: Salt, batch: BatchSpec, *, dry_run: bool = False
+) -> BatchOutcome:
     """Generate, mask and write one batch with its checkpoint (or skip it if done)."""
     if salt.version != ctx.salt_version:
         raise SaltMismatch(
@@ -116,6 +118,7 @@ def execute_batch(sink: BatchSink, ctx: RunContext, salt: Salt, batch: BatchSpec
             expires_at=ctx.expires_at,
             created_at=datetime.now(UTC),
         ),
+        record_checkpoint=not dry_run,
     )
     return BatchOutcome(
         entity=batch.entity,

@@ -26,7 +26,7 @@ class Wiring:
 
 
 def wire(settings: Settings | None = None) -> Wiring:
-    from seedbank.worker.celery_app import app
+    from seedbank.worker.celery_app import make_app
 
     settings = settings or Settings()
     token = settings.vault_token.get_secret_value() if settings.vault_token else None
@@ -34,5 +34,5 @@ def wire(settings: Settings | None = None) -> Wiring:
         settings=settings,
         vault=VaultClient(settings.vault_addr, token, kv_mount=settings.vault_kv_mount),
         worm=WormStore(s3_client(settings.s3_endpoint_url), settings.evidence_bucket),
-        celery=app,
+        celery=make_app(settings.broker_url),
     )

@@ -14,7 +14,9 @@ import typer
 
 from seedbank.adapters.vault import VaultClient
 from seedbank.errors import GuardRefused, ManifestError, SeedbankError, UsageError
+from seedbank.manifest import MODES
 from seedbank.profiles import check_target, load_profile, validate_all
+from seedbank.redaction import scrub_text
 from seedbank.settings import Settings
 
 app = typer.Typer(
@@ -81,6 +83,31 @@ def actor_identity() -> str:
         if value:
             return f"{label}{value}"
     return f"manual:{getpass.getuser()}"
+
+
+@app.command("purge")
+def purge(
+    tenant: Annotated[str, typer.Option(help="Tenant id.")],
+    env: Annotated[str, typer.Option(help="Env.")],
+    mode: Annotated[str, typer.Option(help="baseline, load or dr.")] = "baseline",
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the lock.")] = 0.0,
+) -> None:
+    """Delete one mode's dataset (rows and checkpoints) of an env/tenant, under the lock."""
+    from seedbank.purge_run import run_purge
+
+    env_name, tenant_id = check_target(env=env, tenant=tenant)
+    if mode not in MODES:
+        raise UsageError(f"unknown mode {mode!r}", fix=f"use one of {', '.join(MODES)}")
+    deleted = run_purge(
+        Settings(),
+        env=env_name,
+        tenant=tenant_id,
+        mode=mode,
+        wait_seconds=wait,
+        actor=actor_identity(),
+    )
+    total = sum(deleted.values())
+    typer.echo(f"purged {total} rows of the {mode} dataset of {env_name}/{tenant_id}")
 
 
 salt_app = typer.Typer(help="Manage the env/tenant anonymisation salt in Vault (dev/CI).")
@@ -168,6 +195,19 @@ def _fail(sentence: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the documented exit code instead of raising."""
+    try:
+        return _main(argv)
+    except Exception as exc:  # a bug, not a user error: one line, traceback on request
+        if os.environ.get("SEEDBANK_DEBUG"):
+            raise
+        _fail(
+            f"internal error ({type(exc).__name__}: {scrub_text(str(exc))[:200]}); re-run with"
+            " SEEDBANK_DEBUG=1 for the traceback and report it."
+        )
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         app(args=argv, prog_name="seed_data", standalone_mode=False)
     except SeedbankError as exc:

@@ -3,33 +3,56 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from typing import Any
 
 import typer
 
+from seedbank import progress
 from seedbank.adapters import audit
-from seedbank.errors import SeedbankError
+from seedbank.errors import DependencyUnavailable, SeedbankError
 from seedbank.profiles import LoadedProfile
 from seedbank.settings import Settings
+from seedbank.telemetry import configure_logging
 
 
 def run_seed(
     loaded: LoadedProfile, *, settings: Settings, dry_run: bool, wait_seconds: float, actor: str
 ) -> dict[str, Any]:
+    # Prefect's own console lines (with tracebacks) would bury our one-line errors;
+    # its logs still reach the Prefect API and UI.
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     from flows.seed import seed  # Prefect is heavy to import: only when a run starts
 
     meta = loaded.manifest.metadata
-    started = time.monotonic()
-    result = seed(
-        tenant=meta.tenant,
-        env=meta.env,
-        profile=str(loaded.path),
-        dry_run=dry_run,
-        wait_seconds=wait_seconds,
-        actor=actor,
+    configure_logging()
+    reporter: progress.Reporter = (
+        progress.RichReporter() if sys.stdout.isatty() else progress.LogReporter()
     )
+    progress.use(reporter)
+    started = time.monotonic()
+    try:
+        result = seed(
+            tenant=meta.tenant,
+            env=meta.env,
+            profile=str(loaded.path),
+            dry_run=dry_run,
+            wait_seconds=wait_seconds,
+            actor=actor,
+        )
+    except SeedbankError:
+        raise
+    except Exception as exc:
+        if "Failed to reach API" in str(exc):
+            raise DependencyUnavailable(
+                f"the Prefect API at {os.environ.get('PREFECT_API_URL', '(unset)')} is unreachable",
+                fix="start it with `make up` or correct PREFECT_API_URL; nothing was written",
+            ) from None
+        raise
+    finally:
+        reporter.close()
     result["duration_s"] = round(time.monotonic() - started, 2)
     _print_summary(result)
     return result

@@ -13,7 +13,7 @@ def dry_run_body(w: Wiring, run: stages.RunState) -> None:
             with conn.transaction(force_rollback=True):
                 bind_tenant(conn, run.ctx.tenant_id)
                 stages.record_run(w, run, conn)
-                stages.seed_in_transaction(w, run, conn)
+                stages.seed_in_transaction(run, conn)
                 stages.verify(w, run, conn)
         finally:
             run.recorded = False  # rolled back with everything else

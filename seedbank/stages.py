@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,12 +16,13 @@ import psycopg
 from psycopg import sql
 
 from factories.digest import combine_folds, dataset_digest, fold_rows
-from factories.planner import generate_batch, plan
+from factories.planner import plan
+from seedbank import progress
 from seedbank.adapters.lock import RunLock
-from seedbank.adapters.postgres import bind_tenant, connect, tenant_transaction
+from seedbank.adapters.postgres import connect, tenant_transaction
 from seedbank.adapters.sink import BatchSink
 from seedbank.adapters.vault import Salt
-from seedbank.batches import RunContext
+from seedbank.batches import RunContext, execute_batch
 from seedbank.bootstrap import Wiring
 from seedbank.dataset import dataset_spec, queue_name
 from seedbank.dispatch import Dispatcher, DispatchTarget
@@ -170,39 +171,38 @@ def seed_with_celery(w: Wiring, run: RunState) -> None:
         expires_s=w.settings.batch_expires_seconds,
     )
     batches = plan(ctx.spec, ctx.manifest.generation.batch_size)
+    reporter = progress.current()
     dispatcher.ensure_consumers()
     try:
         for entity in ENTITY_ORDER:
             level = [b for b in batches if b.entity == entity]
             started = time.monotonic()
+            reporter.entity_started(entity, ctx.spec.count(entity))
             if level:
-                run.batches.extend(dispatcher.run_level(level, lambda _o: None))
+                run.batches.extend(dispatcher.run_level(level, _report_batch))
             run.timings[entity] = round(time.monotonic() - started, 3)
     finally:
         dispatcher.revoke_outstanding()
 
 
-def seed_in_transaction(w: Wiring, run: RunState, conn: psycopg.Connection) -> None:
+def _report_batch(outcome: dict[str, Any]) -> None:
+    progress.current().batch_done(
+        outcome["entity"], outcome["stop"] - outcome["start"], skipped=outcome["skipped"]
+    )
+
+
+def seed_in_transaction(run: RunState, conn: psycopg.Connection) -> None:
     """Dry run: every batch in the caller's transaction (rolled back later), no checkpoints."""
     ctx = run.ctx
     assert run.salt is not None
     sink = BatchSink(conn)
+    reporter = progress.current()
     for batch in plan(ctx.spec, ctx.manifest.generation.batch_size):
-        generated = generate_batch(ctx.spec, batch, run.salt.value)
-        staging, types = sink.staging(batch.entity, generated.columns)
-        bind_tenant(conn, ctx.tenant_id)
-        sink.copy_rows(staging, batch.entity, generated.columns, types, generated.rows)
-        run.batches.append(
-            {
-                "entity": batch.entity,
-                "start": batch.start,
-                "stop": batch.stop,
-                "rows": len(generated.rows),
-                "digest": generated.digest,
-                "fold": f"{generated.fold:064x}",
-                "skipped": False,
-            }
-        )
+        if batch.start == 0:
+            reporter.entity_started(batch.entity, ctx.spec.count(batch.entity))
+        outcome = execute_batch(sink, ctx, run.salt, batch, dry_run=True)
+        run.batches.append(asdict(outcome))
+        _report_batch(run.batches[-1])
 
 
 def verify(w: Wiring, run: RunState, conn: psycopg.Connection | None = None) -> None:

@@ -80,8 +80,12 @@ class BatchSink:
         columns: Sequence[str],
         rows: Sequence[Sequence[Any]],
         checkpoint: Checkpoint,
+        record_checkpoint: bool = True,
     ) -> WriteResult:
-        """Write rows + checkpoint atomically; skip a batch an earlier run already wrote."""
+        """Write rows + checkpoint atomically; skip a batch an earlier run already wrote.
+
+        A dry run passes `record_checkpoint=False` inside its own outer transaction.
+        """
         staging, types = self.staging(table, columns)
         with self._conn.transaction():
             bind_tenant(self._conn, tenant_id)
@@ -100,7 +104,8 @@ class BatchSink:
                     )
                 return WriteResult(rows=0, skipped=True)
             self.copy_rows(staging, table, columns, types, rows)
-            self._insert_checkpoint(tenant_id, len(rows), checkpoint)
+            if record_checkpoint:
+                self._insert_checkpoint(tenant_id, len(rows), checkpoint)
         return WriteResult(rows=len(rows), skipped=False)
 
     def copy_rows(

@@ -11,10 +11,19 @@ import os
 
 from celery import Celery
 
-BROKER_URL = os.environ.get("SEEDBANK_BROKER_URL", "redis://127.0.0.1:6379/0")
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
 
-app = Celery("seedbank", broker=BROKER_URL, backend=BROKER_URL, include=["seedbank.worker.jobs"])
-app.conf.update(
+
+def make_app(broker_url: str) -> Celery:
+    """A Celery app on `broker_url` (also the result backend), configured as below."""
+    celery = Celery(
+        "seedbank", broker=broker_url, backend=broker_url, include=["seedbank.worker.jobs"]
+    )
+    celery.conf.update(CONFIG)
+    return celery
+
+
+CONFIG = dict(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
@@ -46,3 +55,6 @@ app.conf.update(
     worker_send_task_events=False,
     worker_hijack_root_logger=False,
 )
+
+#: The worker's app (`celery -A seedbank.worker.celery_app worker`).
+app = make_app(os.environ.get("SEEDBANK_BROKER_URL", DEFAULT_BROKER_URL))

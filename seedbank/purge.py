@@ -1,0 +1,53 @@
+"""Purging one mode's dataset of an env/tenant (FR-028, FR-016, right to be forgotten).
+
+Children go before parents; each entity's rows and its checkpoints leave in one
+transaction, so an interrupted purge leaves a consistent state that a re-run of the
+seed (or of the purge) completes: purged entities are regenerated, intact ones are
+skipped by their checkpoints.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+from psycopg import sql
+
+from seedbank.adapters.postgres import tenant_transaction
+from seedbank.models import DOMAIN_TABLES, table_name
+
+CHILDREN_FIRST: tuple[str, ...] = tuple(table_name(m) for m in reversed(DOMAIN_TABLES))
+
+
+def purge_dataset(
+    conn: psycopg.Connection, *, tenant_id: uuid.UUID, env: str, mode: str
+) -> dict[str, int]:
+    """Delete every row and checkpoint of `mode` for the tenant; returns rows per entity."""
+    deleted: dict[str, int] = {}
+    for entity in CHILDREN_FIRST:
+        if entity == "tenant":
+            continue  # shared by every mode; only `forget` removes it
+        with tenant_transaction(conn, tenant_id):
+            cur = conn.execute(
+                sql.SQL("DELETE FROM {} WHERE tenant_id = %s AND dataset = %s").format(
+                    sql.Identifier(entity)
+                ),
+                (tenant_id, mode),
+            )
+            deleted[entity] = cur.rowcount
+            conn.execute(
+                "DELETE FROM seed_checkpoint WHERE tenant_id = %s AND env = %s AND mode = %s"
+                " AND entity = %s",
+                (tenant_id, env, mode, entity),
+            )
+    return deleted
+
+
+def dataset_exists(conn: psycopg.Connection, *, tenant_id: uuid.UUID, env: str, mode: str) -> bool:
+    with tenant_transaction(conn, tenant_id):
+        row = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM seed_checkpoint WHERE tenant_id = %s AND env = %s"
+            " AND mode = %s)",
+            (tenant_id, env, mode),
+        ).fetchone()
+    return bool(row and row[0])
