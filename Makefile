@@ -1,14 +1,14 @@
 # Local development stack: `make up`, `make status`, `make down`.
 # State (env file, logs, pids, data) lives in .stack/; see scripts/stack.py.
 
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed
 # `down`/`status` use only the standard library: they work even from a broken venv.
 STACK_PY := $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,$(PYTHON))
 STACK := $(STACK_PY) scripts/stack.py
 
-.PHONY: venv up down status env test
+.PHONY: venv up down status env test lint demo bench
 
 venv: $(STAMP)
 
@@ -20,6 +20,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 up: venv
 	@$(VENV)/bin/python scripts/stack.py up
+	@. ./.stack/env && $(VENV)/bin/seed_data migrate >/dev/null
+	@. ./.stack/env && SEEDBANK_REPO=$(CURDIR) $(VENV)/bin/prefect --no-prompt deploy --all \
+		> .stack/logs/deploy.log 2>&1 || { echo "prefect deploy failed: see .stack/logs/deploy.log"; exit 1; }
+	@echo "deployments applied (prefect.yaml); demo database migrated"
 
 down:
 	@$(STACK) down
@@ -31,6 +35,17 @@ status:
 env:
 	@$(STACK) env
 
-# The suite reads .stack/env (tests/conftest.py), so it runs against a stack that is up.
-test: up
+# Static checks: part of `make test`, so CI enforces them.
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+# The whole suite against the real services (tests read .stack/env, tests/conftest.py).
+test: up lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Seeds tenant acme in env dev on the local stack (database `seedbank`; tests never use it).
+demo: up
+	@. ./.stack/env && $(VENV)/bin/seed_data salt init --tenant=acme --env=dev
+	@. ./.stack/env && $(VENV)/bin/seed_data --tenant=acme --env=dev
