@@ -15,7 +15,7 @@ from seedbank.bootstrap import Wiring, wire
 from seedbank.errors import SeedbankError
 from seedbank.profiles import check_target, load_profile
 from seedbank.run_dry import dry_run_body
-from seedbank.telemetry import configure_logging
+from seedbank.telemetry import configure_logging, stage
 from tasks import stages as t
 
 log = structlog.get_logger()
@@ -47,7 +47,8 @@ def seed(
         t.salt_check(w, run)
         t.worm_preflight(w, run)
         if dry_run:
-            dry_run_body(w, run)
+            with stage("dry-run"):
+                dry_run_body(w, run)
         else:
             t.seed_entities(w, run)
             t.verify(w, run)

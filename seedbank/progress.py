@@ -22,10 +22,10 @@ class LogReporter:
     """One structured line per batch: for CI logs, Prefect workers and pipes."""
 
     def entity_started(self, entity: str, total: int) -> None:
-        log.info("entity started", stage="seed", entity=entity, rows_expected=total)
+        log.info("entity started", entity=entity, rows_expected=total)
 
     def batch_done(self, entity: str, rows: int, *, skipped: bool) -> None:
-        log.info("batch done", stage="seed", entity=entity, rows=rows, skipped=skipped)
+        log.info("batch done", entity=entity, rows=rows, skipped=skipped)
 
     def close(self) -> None:
         return None

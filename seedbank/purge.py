@@ -25,16 +25,17 @@ def purge_dataset(
     """Delete every row and checkpoint of `mode` for the tenant; returns rows per entity."""
     deleted: dict[str, int] = {}
     for entity in CHILDREN_FIRST:
-        if entity == "tenant":
-            continue  # shared by every mode; only `forget` removes it
         with tenant_transaction(conn, tenant_id):
-            cur = conn.execute(
-                sql.SQL("DELETE FROM {} WHERE tenant_id = %s AND dataset = %s").format(
-                    sql.Identifier(entity)
-                ),
-                (tenant_id, mode),
-            )
-            deleted[entity] = cur.rowcount
+            # The tenant row is shared by every mode (only `forget` removes it): drop
+            # just this mode's checkpoint of it, so a reseed re-checks it.
+            if entity != "tenant":
+                cur = conn.execute(
+                    sql.SQL("DELETE FROM {} WHERE tenant_id = %s AND dataset = %s").format(
+                        sql.Identifier(entity)
+                    ),
+                    (tenant_id, mode),
+                )
+                deleted[entity] = cur.rowcount
             conn.execute(
                 "DELETE FROM seed_checkpoint WHERE tenant_id = %s AND env = %s AND mode = %s"
                 " AND entity = %s",

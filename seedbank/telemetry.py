@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
+import time
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
 from typing import Any
 
 import structlog
@@ -41,3 +43,25 @@ def configure_logging(*, json: bool | None = None, level: int = logging.INFO) ->
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Bind `stage` to every log line inside, and log the stage's outcome and duration."""
+    log = structlog.get_logger()
+    structlog.contextvars.bind_contextvars(stage=name)
+    started = time.monotonic()
+    log.info("stage started")
+    try:
+        yield
+    except Exception as exc:
+        log.warning(
+            "stage failed",
+            error=type(exc).__name__,
+            duration_s=round(time.monotonic() - started, 3),
+        )
+        raise
+    else:
+        log.info("stage finished", duration_s=round(time.monotonic() - started, 3))
+    finally:
+        structlog.contextvars.unbind_contextvars("stage")

@@ -12,40 +12,48 @@ from prefect.cache_policies import NO_CACHE
 from seedbank import evidence, stages
 from seedbank.bootstrap import Wiring
 from seedbank.stages import RunState
+from seedbank.telemetry import stage
 
 
 @task(name="lock", cache_policy=NO_CACHE, persist_result=False)
 def lock(w: Wiring, run: RunState, wait_seconds: float) -> None:
-    stages.acquire_lock(w, run, wait_seconds=wait_seconds)
+    with stage("lock"):
+        stages.acquire_lock(w, run, wait_seconds=wait_seconds)
 
 
 @task(name="salt-check", cache_policy=NO_CACHE, persist_result=False)
 def salt_check(w: Wiring, run: RunState) -> None:
-    stages.check_salt(w, run)
+    with stage("salt-check"):
+        stages.check_salt(w, run)
 
 
 @task(name="worm-preflight", cache_policy=NO_CACHE, persist_result=False)
 def worm_preflight(w: Wiring, run: RunState) -> None:
-    stages.worm_preflight(w, run)
+    with stage("worm-preflight"):
+        stages.worm_preflight(w, run)
 
 
 @task(name="seed-entities", cache_policy=NO_CACHE, persist_result=False)
 def seed_entities(w: Wiring, run: RunState) -> None:
-    stages.record_run(w, run)
-    stages.seed_with_celery(w, run)
+    with stage("seed-entities"):
+        stages.record_run(w, run)
+        stages.seed_with_celery(w, run)
 
 
 @task(name="verify", cache_policy=NO_CACHE, persist_result=False)
 def verify(w: Wiring, run: RunState) -> None:
-    stages.verify(w, run)
+    with stage("verify"):
+        stages.verify(w, run)
 
 
 @task(name="publish-evidence", cache_policy=NO_CACHE, persist_result=False)
 def publish_evidence(w: Wiring, run: RunState) -> dict[str, object]:
-    return evidence.publish(w, run, evidence.report(run, outcome="succeeded"))
+    with stage("publish-evidence"):
+        return evidence.publish(w, run, evidence.report(run, outcome="succeeded"))
 
 
 @task(name="release", cache_policy=NO_CACHE, persist_result=False)
 def release(run: RunState) -> None:
-    if run.lock is not None:
-        run.lock.release()
+    with stage("release"):
+        if run.lock is not None:
+            run.lock.release()

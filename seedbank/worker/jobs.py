@@ -9,7 +9,9 @@ from typing import Any
 
 import psycopg
 import redis
+import structlog
 from celery import Task
+from celery.signals import worker_process_init
 
 from factories.planner import BatchSpec
 from seedbank.adapters.concurrency import TenantSemaphore
@@ -19,6 +21,7 @@ from seedbank.adapters.vault import Salt, VaultClient
 from seedbank.batches import RunContext, execute_batch, load_run_context
 from seedbank.errors import BrokerUnavailable, DatabaseUnavailable, VaultUnavailable
 from seedbank.settings import Settings
+from seedbank.telemetry import configure_logging
 from seedbank.worker.celery_app import app
 
 #: Databases a worker may write to: the demo's and the test suite's scratch ones.
@@ -63,6 +66,13 @@ class _WorkerState:
 
 
 _state: _WorkerState | None = None
+log = structlog.get_logger()
+
+
+@worker_process_init.connect  # type: ignore[untyped-decorator]
+def _configure_process(**_: Any) -> None:
+    """Each pool process configures logging once, as every seedbank entry point does."""
+    configure_logging(json=True)
 
 
 def state() -> _WorkerState:
@@ -91,6 +101,9 @@ def seed_batch(
         slots = TenantSemaphore(
             st.redis, env=ctx.env, tenant=ctx.tenant, limit=TENANT_CONCURRENCY, ttl_s=300
         )
+        structlog.contextvars.bind_contextvars(
+            run_id=run_id, tenant=ctx.tenant, env=ctx.env, mode=ctx.mode, stage="seed-batch"
+        )
         token = slots.try_acquire()
         if token is None:
             raise self.retry(countdown=0.5, max_retries=None)
@@ -98,6 +111,13 @@ def seed_batch(
             outcome = execute_batch(st.sinks[database], ctx, salt, BatchSpec(entity, start, stop))
         finally:
             slots.release(token)
+        log.info(
+            "batch written" if not outcome.skipped else "batch skipped (checkpoint exists)",
+            entity=entity,
+            start=start,
+            stop=stop,
+            rows=outcome.rows,
+        )
     except (
         DatabaseUnavailable,
         VaultUnavailable,
@@ -105,7 +125,12 @@ def seed_batch(
         psycopg.OperationalError,
     ) as exc:
         st.forget(database)
+        log.warning(
+            "batch will be retried", entity=entity, start=start, error=exc.__class__.__name__
+        )
         raise self.retry(exc=exc, countdown=min(2**self.request.retries, 30)) from None
+    finally:
+        structlog.contextvars.clear_contextvars()
     return {
         "entity": outcome.entity,
         "start": outcome.start,

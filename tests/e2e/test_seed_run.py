@@ -161,3 +161,31 @@ def test_salt_version_mismatch_fails_closed(
 ) -> None:
     world.edit_profile(**{"pii.salt_version": 2})
     _refused(world, capsys, 7, "pins salt version 2 but Vault's current version is 1")
+
+
+def test_salt_rotation_fails_closed_until_purge_and_reseed(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, first = seed(world, capsys=capsys)
+    assert code == 0
+    before = world.query("SELECT id, email FROM customer ORDER BY id")
+    assert main(["salt", "rotate", f"--tenant={world.tenant}", f"--env={world.env}"]) == 0
+    assert "is now version 2" in capsys.readouterr().out
+    # The manifest still pins 1: Vault is ahead.
+    assert main([f"--tenant={world.tenant}", f"--env={world.env}"]) == 7
+    assert "Vault's current version is 2" in capsys.readouterr().err
+    # Pinning 2 is not enough while checkpoints of version 1 exist.
+    world.edit_profile(**{"pii.salt_version": 2})
+    assert main([f"--tenant={world.tenant}", f"--env={world.env}"]) == 7
+    assert "was seeded with salt version 1" in capsys.readouterr().err
+    assert main(["purge", f"--tenant={world.tenant}", f"--env={world.env}"]) == 0
+    capsys.readouterr()
+    code, second = seed(world, capsys=capsys)
+    assert code == 0
+    assert second["dataset_digest"] != first["dataset_digest"]  # new salt, new PII
+    after = world.query("SELECT id, email FROM customer ORDER BY id")
+    assert [i for i, _ in after] == [i for i, _ in before]  # ids never depend on the salt
+    assert all(a != b for (_, a), (_, b) in zip(after, before, strict=True))  # PII does
+    events = [e[0] for e in world.audit_events()]
+    assert events.count("salt_mismatch") == 2
+    assert "purge" in events
