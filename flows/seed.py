@@ -8,11 +8,13 @@ from typing import Any
 
 import structlog
 from prefect import flow
+from prefect.runtime import deployment
 
 from seedbank import evidence, stages
 from seedbank.adapters import audit
 from seedbank.bootstrap import Wiring, wire
 from seedbank.errors import SeedbankError
+from seedbank.policy import execution_context
 from seedbank.profiles import check_target, load_profile
 from seedbank.run_dry import dry_run_body
 from seedbank.telemetry import configure_logging, stage
@@ -29,6 +31,8 @@ def seed(
     dry_run: bool = False,
     wait_seconds: float = 0.0,
     actor: str = "prefect-deployment",
+    mode: str | None = None,
+    breakglass: str | None = None,
 ) -> dict[str, Any]:
     """Provision the dataset the env/tenant manifest describes; returns the run summary."""
     if not structlog.is_configured():
@@ -38,14 +42,19 @@ def seed(
     loaded = load_profile(
         w.settings.profiles_dir, env=env, tenant=tenant, explicit=Path(profile) if profile else None
     )
-    run = stages.new_run(loaded.manifest, dry_run=dry_run, actor=actor)
+    run = stages.new_run(
+        loaded.manifest, dry_run=dry_run, actor=actor, mode=mode, breakglass=breakglass
+    )
+    context = execution_context(actor, in_deployment=deployment.id is not None)
     structlog.contextvars.bind_contextvars(
         run_id=str(run.ctx.run_id), tenant=tenant, env=env, mode=run.ctx.mode, dry_run=dry_run
     )
     try:
+        t.guards(w, run, context)
         t.lock(w, run, wait_seconds)
         t.salt_check(w, run)
         t.worm_preflight(w, run)
+        t.purge_previous(w, run)
         if dry_run:
             with stage("dry-run"):
                 dry_run_body(w, run)
@@ -100,4 +109,6 @@ def summary(run: stages.RunState) -> dict[str, Any]:
         "evidence": run.evidence,
         "batches_written": sum(1 for b in run.batches if not b["skipped"]),
         "batches_skipped": sum(1 for b in run.batches if b["skipped"]),
+        "purged_before_seeding": run.purged,
+        "policy": run.policy.as_report() if run.policy else None,
     }

@@ -45,6 +45,14 @@ def seed(
         float,
         typer.Option(help="Seconds to wait for a running seed of the same env/tenant."),
     ] = 0.0,
+    mode: Annotated[
+        str | None,
+        typer.Option(help="baseline, load or dr (default: the manifest's mode)."),
+    ] = None,
+    breakglass: Annotated[
+        str | None,
+        typer.Option(help="Approved reason for a manual run outside dev (audited, FR-017)."),
+    ] = None,
 ) -> None:
     """Seed one tenant in one env from its versioned manifest."""
     if ctx.invoked_subcommand is not None:
@@ -54,6 +62,8 @@ def seed(
     try:
         if wait < 0:
             raise UsageError("--wait must be zero or more seconds", fix="pass e.g. --wait=60")
+        if mode is not None and mode not in MODES:
+            raise UsageError(f"unknown mode {mode!r}", fix=f"use one of {', '.join(MODES)}")
         env_name, tenant_id = check_target(env=env, tenant=tenant)
         loaded = load_profile(
             settings.profiles_dir, env=env_name, tenant=tenant_id, explicit=profile
@@ -66,7 +76,15 @@ def seed(
         raise
     from seedbank.run import run_seed
 
-    run_seed(loaded, settings=settings, dry_run=dry_run, wait_seconds=wait, actor=actor)
+    run_seed(
+        loaded,
+        settings=settings,
+        dry_run=dry_run,
+        wait_seconds=wait,
+        actor=actor,
+        mode=mode,
+        breakglass=breakglass,
+    )
 
 
 def actor_identity() -> str:

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -21,7 +22,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
 from factories.planner import BatchSpec
-from seedbank.errors import BrokerUnavailable, SeedbankError, SeedingFailed
+from seedbank.errors import BrokerUnavailable, SeedbankError, SeedingFailed, SloExceeded
 
 log = structlog.get_logger()
 
@@ -53,13 +54,20 @@ def _broker_down(exc: Exception) -> BrokerUnavailable:
 
 class Dispatcher:
     def __init__(
-        self, app: Celery, target: DispatchTarget, *, stall_s: float, expires_s: float
+        self,
+        app: Celery,
+        target: DispatchTarget,
+        *,
+        stall_s: float,
+        expires_s: float,
+        deadline: datetime | None = None,
     ) -> None:
         self._app = app
         self._target = target
         self._stall_s = stall_s
         self._expires_s = expires_s
         self._outstanding: list[AsyncResult] = []
+        self._deadline = deadline
 
     def ensure_consumers(self) -> None:
         """Ask every worker to consume this run's queue; fail closed when none answers."""
@@ -108,6 +116,7 @@ class Dispatcher:
             item.sent_at = time.monotonic()
         done: list[dict[str, Any]] = []
         while pending:
+            check_deadline(self._deadline)
             still: list[_Pending] = []
             for item in pending:
                 outcome = self._poll(item)
@@ -151,6 +160,18 @@ class Dispatcher:
                 except (KombuOperationalError, RedisError, OSError):
                     return  # they carry `expires`: a dead broker cannot deliver them later
         self._outstanding.clear()
+
+
+def check_deadline(deadline: datetime | None) -> None:
+    """Abort when the run is 20 % past its env's SLO: stop dispatching (NFR-001).
+
+    Batches already written keep their checkpoints, so a later run resumes cleanly.
+    """
+    if deadline is not None and datetime.now(UTC) > deadline:
+        raise SloExceeded(
+            f"the run exceeded its SLO budget by more than 20 % (deadline {deadline:%H:%M:%S}Z)",
+            fix="re-run in a quieter window or lower the volumetry: finished batches are kept",
+        )
 
 
 def _as_error(exc: object, batch: BatchSpec) -> SeedbankError:

@@ -7,7 +7,8 @@ sentence on stderr and the exit code below, never a traceback.
     ├── UsageError ........................... 2  bad command-line input
     ├── ManifestError ........................ 3  profile missing, unreadable or invalid
     ├── GuardRefused ......................... 4  a run-policy guard said no (window, budget,
-    │                                             execution policy, TTL debt, dump input)
+    │   │                                         execution policy, TTL debt, dump input)
+    │   └── SloExceeded                           the run passed its SLO by 20 %: aborted
     ├── LockHeld ............................. 5  another run holds the env/tenant lock
     ├── DependencyUnavailable ................ 6  fail closed: a guard's service is down
     │   ├── DatabaseUnavailable
@@ -67,6 +68,12 @@ class GuardRefused(SeedbankError):
 
     exit_code = 4
     event = "guard_refused"
+
+
+class SloExceeded(GuardRefused):
+    """Raised when a run passes its env's duration budget by more than 20 % (NFR-001)."""
+
+    event = "slo_exceeded"
 
 
 class LockHeld(SeedbankError):

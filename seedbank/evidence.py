@@ -42,6 +42,9 @@ def report(run: RunState, *, outcome: str, error: str | None = None) -> dict[str
             key=lambda b: (b["entity"], b["start"]),
         ),
         "dataset_digest": run.dataset_digest,
+        "breakglass": run.breakglass,
+        "policy": run.policy.as_report() if run.policy else None,
+        "purged_before_seeding": run.purged,
         "timings_s": run.timings,
     }
 

@@ -145,6 +145,11 @@ class Ttl(_Strict):
 class Budget(_Strict):
     max_usd: Decimal = Field(gt=0)
     alert_ratio: Decimal = Field(gt=0, le=1)
+    # The cost model the planner prices a run with (NFR-005); defaults are list
+    # prices of a managed PostgreSQL and a worker node, to be tuned per platform.
+    usd_per_million_rows: Decimal = Field(default=Decimal("0.50"), ge=0)
+    usd_per_gib: Decimal = Field(default=Decimal("0.25"), ge=0)
+    usd_per_cpu_hour: Decimal = Field(default=Decimal("0.10"), ge=0)
 
 
 class Window(_Strict):

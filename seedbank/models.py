@@ -239,6 +239,7 @@ class SeedRun(SQLModel, table=True):
     salt_version: int
     manifest: dict = Field(sa_column=Column(JSONB, nullable=False))  # type: ignore[type-arg]
     dataset_digest: str | None = Field(default=None, sa_column=Column(String(64)))
+    salt_fingerprint: str | None = Field(default=None, sa_column=Column(String(16)))
     expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     started_at: datetime = _instant()
     finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

@@ -19,7 +19,14 @@ from seedbank.telemetry import configure_logging
 
 
 def run_seed(
-    loaded: LoadedProfile, *, settings: Settings, dry_run: bool, wait_seconds: float, actor: str
+    loaded: LoadedProfile,
+    *,
+    settings: Settings,
+    dry_run: bool,
+    wait_seconds: float,
+    actor: str,
+    mode: str | None = None,
+    breakglass: str | None = None,
 ) -> dict[str, Any]:
     # Prefect's own console lines (with tracebacks) would bury our one-line errors;
     # its logs still reach the Prefect API and UI.
@@ -41,6 +48,8 @@ def run_seed(
             dry_run=dry_run,
             wait_seconds=wait_seconds,
             actor=actor,
+            mode=mode,
+            breakglass=breakglass,
         )
     except SeedbankError:
         raise

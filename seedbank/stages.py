@@ -17,7 +17,8 @@ from psycopg import sql
 
 from factories.digest import combine_folds, dataset_digest, fold_rows
 from factories.planner import plan
-from seedbank import progress
+from seedbank import policy, progress
+from seedbank.adapters import audit
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import connect, tenant_transaction
 from seedbank.adapters.sink import BatchSink
@@ -25,10 +26,12 @@ from seedbank.adapters.vault import Salt
 from seedbank.batches import RunContext, execute_batch
 from seedbank.bootstrap import Wiring
 from seedbank.dataset import dataset_spec, queue_name
-from seedbank.dispatch import Dispatcher, DispatchTarget
-from seedbank.errors import SaltMismatch, VerificationFailed
-from seedbank.manifest import Manifest
+from seedbank.dispatch import Dispatcher, DispatchTarget, check_deadline
+from seedbank.errors import SaltMismatch, UsageError, VerificationFailed
+from seedbank.manifest import MODES, Manifest
 from seedbank.models import DOMAIN_TABLES, column_names, table_name
+from seedbank.policy import PolicyOutcome
+from seedbank.purge import dataset_exists, purge_dataset
 
 ENTITY_ORDER: tuple[str, ...] = tuple(table_name(m) for m in DOMAIN_TABLES)
 
@@ -48,9 +51,24 @@ class RunState:
     dataset_digest: str = ""
     evidence: dict[str, Any] | None = None
     recorded: bool = False
+    breakglass: str | None = None
+    policy: PolicyOutcome | None = None
+    deadline: datetime | None = None
+    purged: dict[str, int] | None = None
 
 
-def new_run(manifest: Manifest, *, dry_run: bool, actor: str) -> RunState:
+def new_run(
+    manifest: Manifest,
+    *,
+    dry_run: bool,
+    actor: str,
+    mode: str | None = None,
+    breakglass: str | None = None,
+) -> RunState:
+    if mode is not None and mode != manifest.mode:
+        if mode not in MODES:
+            raise UsageError(f"unknown mode {mode!r}", fix=f"use one of {', '.join(MODES)}")
+        manifest = manifest.model_copy(update={"mode": mode})
     spec = dataset_spec(manifest)
     ctx = RunContext(
         run_id=uuid.uuid4(),  # a run is an event: its id is unique, not derived
@@ -59,7 +77,44 @@ def new_run(manifest: Manifest, *, dry_run: bool, actor: str) -> RunState:
         spec=spec,
         started_at=datetime.now(UTC),
     )
-    return RunState(ctx=ctx, dry_run=dry_run, actor=actor)
+    return RunState(ctx=ctx, dry_run=dry_run, actor=actor, breakglass=breakglass)
+
+
+def check_policy(w: Wiring, run: RunState, *, context: str) -> None:
+    """The run-policy guards, before the lock (window, budget, FR-017, TTL debt)."""
+    run.policy = policy.evaluate(
+        w.settings.database_url,
+        run.ctx,
+        context=context,
+        breakglass=run.breakglass,
+        actor=run.actor,
+    )
+    run.deadline = policy.slo_deadline(run.ctx.started_at, run.policy.slo_seconds)
+
+
+def purge_previous(w: Wiring, run: RunState) -> None:
+    """Load and DR re-runs start from nothing: their previous dataset goes first (FR-028)."""
+    ctx = run.ctx
+    if ctx.mode == "baseline" or run.dry_run:
+        return
+    with connect(w.settings.database_url) as conn:
+        if not dataset_exists(conn, tenant_id=ctx.tenant_id, env=ctx.env, mode=ctx.mode):
+            return
+        run.purged = purge_dataset(conn, tenant_id=ctx.tenant_id, env=ctx.env, mode=ctx.mode)
+    audit.record(
+        w.settings.database_url,
+        audit.AuditEvent(
+            tenant_id=ctx.tenant_id,
+            env=ctx.env,
+            tenant=ctx.tenant,
+            event="purge",
+            outcome="done",
+            reason=f"purged the previous {ctx.mode} dataset before re-creating it (FR-028)",
+            actor=run.actor,
+            run_id=ctx.run_id,
+            detail={"mode": ctx.mode, "deleted": run.purged},
+        ),
+    )
 
 
 def acquire_lock(w: Wiring, run: RunState, *, wait_seconds: float) -> None:
@@ -90,12 +145,21 @@ def check_salt(w: Wiring, run: RunState) -> None:
             f"the manifest pins salt version {pinned} but Vault's current version is {current}",
             fix="coordinate a purge and reseed, then set pii.salt_version to the new version",
         )
+    run.salt = w.vault.read_salt(ctx.env, ctx.tenant, version=pinned)
+    if ctx.mode != "baseline":
+        return  # a load/DR run purges its previous dataset first: old salts go with it
     with connect(w.settings.database_url) as conn, tenant_transaction(conn, ctx.tenant_id):
         rows = conn.execute(
             "SELECT DISTINCT salt_version FROM seed_checkpoint WHERE tenant_id = %s AND env = %s"
             " AND mode = %s",
             (ctx.tenant_id, ctx.env, ctx.mode),
         ).fetchall()
+        seeded = conn.execute(
+            "SELECT salt_fingerprint FROM seed_run WHERE tenant_id = %s AND env = %s AND mode = %s"
+            " AND status = 'succeeded' AND salt_version = %s AND salt_fingerprint IS NOT NULL"
+            " ORDER BY started_at DESC LIMIT 1",
+            (ctx.tenant_id, ctx.env, ctx.mode, pinned),
+        ).fetchone()
     others = sorted(r[0] for r in rows if r[0] != pinned)
     if others:
         raise SaltMismatch(
@@ -103,7 +167,12 @@ def check_salt(w: Wiring, run: RunState) -> None:
             f" {others[0]}, not {pinned}",
             fix="purge it (`seed_data purge`) and reseed with the new salt version",
         )
-    run.salt = w.vault.read_salt(ctx.env, ctx.tenant, version=pinned)
+    if rows and seeded is not None and seeded[0] != run.salt.fingerprint:
+        raise SaltMismatch(
+            f"Vault's salt version {pinned} for {ctx.env}/{ctx.tenant} is not the salt the"
+            " dataset was seeded with (did Vault lose its data?)",
+            fix="purge the dataset (`seed_data purge`) and reseed",
+        )
 
 
 def worm_preflight(w: Wiring, run: RunState) -> None:
@@ -133,8 +202,8 @@ def record_run(w: Wiring, run: RunState, conn: psycopg.Connection | None = None)
     ctx = run.ctx
     statement = (
         "INSERT INTO seed_run (tenant_id, id, env, tenant, mode, status, dry_run, manifest_digest,"
-        " salt_version, manifest, expires_at, started_at) VALUES"
-        " (%s, %s, %s, %s, %s, 'running', %s, %s, %s, %s, %s, %s)"
+        " salt_version, salt_fingerprint, manifest, expires_at, started_at) VALUES"
+        " (%s, %s, %s, %s, %s, 'running', %s, %s, %s, %s, %s, %s, %s)"
     )
     params = (
         ctx.tenant_id,
@@ -145,6 +214,7 @@ def record_run(w: Wiring, run: RunState, conn: psycopg.Connection | None = None)
         run.dry_run,
         ctx.spec.manifest_digest,
         ctx.salt_version,
+        run.salt.fingerprint if run.salt else None,
         psycopg.types.json.Jsonb(ctx.manifest.model_dump(mode="json")),
         ctx.expires_at,
         ctx.started_at,
@@ -169,6 +239,7 @@ def seed_with_celery(w: Wiring, run: RunState) -> None:
         ),
         stall_s=w.settings.batch_stall_seconds,
         expires_s=w.settings.batch_expires_seconds,
+        deadline=run.deadline,
     )
     batches = plan(ctx.spec, ctx.manifest.generation.batch_size)
     reporter = progress.current()
@@ -198,6 +269,7 @@ def seed_in_transaction(run: RunState, conn: psycopg.Connection) -> None:
     sink = BatchSink(conn)
     reporter = progress.current()
     for batch in plan(ctx.spec, ctx.manifest.generation.batch_size):
+        check_deadline(run.deadline)
         if batch.start == 0:
             reporter.entity_started(batch.entity, ctx.spec.count(batch.entity))
         outcome = execute_batch(sink, ctx, run.salt, batch, dry_run=True)

@@ -15,6 +15,18 @@ from seedbank.stages import RunState
 from seedbank.telemetry import stage
 
 
+@task(name="guards", cache_policy=NO_CACHE, persist_result=False)
+def guards(w: Wiring, run: RunState, context: str) -> None:
+    with stage("guards"):
+        stages.check_policy(w, run, context=context)
+
+
+@task(name="purge-previous", cache_policy=NO_CACHE, persist_result=False)
+def purge_previous(w: Wiring, run: RunState) -> None:
+    with stage("purge-previous"):
+        stages.purge_previous(w, run)
+
+
 @task(name="lock", cache_policy=NO_CACHE, persist_result=False)
 def lock(w: Wiring, run: RunState, wait_seconds: float) -> None:
     with stage("lock"):

@@ -1,0 +1,127 @@
+"""Evaluating the run-policy guards against the clock and the database (before the lock)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from seedbank import guards
+from seedbank.adapters import audit
+from seedbank.adapters.postgres import connect, tenant_transaction
+from seedbank.batches import RunContext
+from seedbank.errors import GuardRefused
+from seedbank.guards import Estimate, Verdict
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class PolicyOutcome:
+    estimate: Estimate
+    verdicts: list[Verdict]
+    slo_seconds: float
+
+    def as_report(self) -> dict[str, object]:
+        return {
+            "estimate": {
+                "rows": self.estimate.rows,
+                "bytes": self.estimate.bytes,
+                "batches": self.estimate.batches,
+                "seconds": self.estimate.seconds,
+                "usd": str(self.estimate.usd),
+            },
+            "slo_seconds": self.slo_seconds,
+            "verdicts": [
+                {"guard": v.guard, "outcome": v.outcome, "reason": v.reason, "figures": v.figures}
+                for v in self.verdicts
+            ],
+        }
+
+
+def execution_context(actor: str, *, in_deployment: bool) -> str:
+    """ci, argo or deployment for pipeline runs; manual for a person at a terminal."""
+    if in_deployment:
+        return "deployment"
+    for kind in ("ci", "argo"):
+        if actor.startswith(f"{kind}:"):
+            return kind
+    return "manual"
+
+
+def expired_datasets(url: str, ctx: RunContext) -> list[tuple[str, datetime]]:
+    with connect(url) as conn, tenant_transaction(conn, ctx.tenant_id):
+        rows = conn.execute(
+            "SELECT mode, min(expires_at) FROM seed_checkpoint WHERE tenant_id = %s AND env = %s"
+            " AND expires_at IS NOT NULL AND expires_at <= now() GROUP BY mode",
+            (ctx.tenant_id, ctx.env),
+        ).fetchall()
+    return [(str(mode), at) for mode, at in rows]
+
+
+def slo_override() -> float | None:
+    value = os.environ.get("SEEDBANK_SLO_SECONDS")
+    return float(value) if value else None
+
+
+def grace_period() -> timedelta:
+    return timedelta(hours=float(os.environ.get("SEEDBANK_EXPURGE_GRACE_HOURS", "24")))
+
+
+def evaluate(
+    url: str,
+    ctx: RunContext,
+    *,
+    context: str,
+    breakglass: str | None,
+    actor: str,
+    now: datetime | None = None,
+) -> PolicyOutcome:
+    """Judge every guard; audit and raise `GuardRefused` on the first refusal."""
+    moment = now or datetime.now(UTC)
+    manifest = ctx.manifest
+    est = guards.estimate(manifest)
+    verdicts = [
+        guards.policy_verdict(env=ctx.env, context=context, breakglass=breakglass),
+        guards.window_verdict(manifest, env=ctx.env, mode=ctx.mode, now=moment),
+        guards.budget_verdict(manifest, est),
+        guards.expiry_verdict(expired_datasets(url, ctx), now=moment, grace=grace_period()),
+    ]
+    for verdict in verdicts:
+        if verdict.outcome == "warn":
+            log.warning("guard warning", guard=verdict.guard, reason=verdict.reason)
+            _audit(url, ctx, verdict, actor=actor, outcome="warned")
+    refused = [v for v in verdicts if v.outcome == "refuse"]
+    if refused:
+        first = refused[0]
+        error = GuardRefused(first.reason, fix=first.fix)
+        error.event = f"guard_{first.guard}".replace("-", "_")[:32]
+        raise error
+    return PolicyOutcome(
+        estimate=est,
+        verdicts=verdicts,
+        slo_seconds=guards.slo_seconds(ctx.env, slo_override()),
+    )
+
+
+def _audit(url: str, ctx: RunContext, verdict: Verdict, *, actor: str, outcome: str) -> None:
+    audit.record(
+        url,
+        audit.AuditEvent(
+            tenant_id=ctx.tenant_id,
+            env=ctx.env,
+            tenant=ctx.tenant,
+            event=f"guard_{verdict.guard}".replace("-", "_")[:32],
+            outcome=outcome,
+            reason=verdict.reason,
+            actor=actor,
+            run_id=ctx.run_id,
+            detail={"figures": verdict.figures},
+        ),
+    )
+
+
+def slo_deadline(started: datetime, slo_seconds: float) -> datetime:
+    return started + timedelta(seconds=slo_seconds * guards.SLO_TOLERANCE)
