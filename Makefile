@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml constraints.txt
 up: venv
 	@$(VENV)/bin/python scripts/stack.py up
 	@. ./.stack/env && $(VENV)/bin/seed_data migrate >/dev/null
-	@. ./.stack/env && SEEDBANK_REPO=$(CURDIR) $(VENV)/bin/prefect --no-prompt deploy --all \
+	@. ./.stack/env && SEEDBANK_REPO=$(CURDIR) $(VENV)/bin/prefect --no-prompt deploy \
+		--name seed/tenant --name verify/tenant --name expurge/ttl --name dr_drill/weekly \
 		> .stack/logs/deploy.log 2>&1 || { echo "prefect deploy failed: see .stack/logs/deploy.log"; exit 1; }
 	@echo "deployments applied (prefect.yaml); demo database migrated"
 
@@ -54,3 +55,18 @@ demo: up
 			$(VENV)/bin/seed_data purge --tenant=acme --env=dev && \
 			$(VENV)/bin/seed_data --tenant=acme --env=dev; \
 		else exit $$code; fi; }
+
+# Dry-run conformance report of every dev profile into reports/ (FR-005, SC-003): what CI
+# runs on every PR. Each run rolls back; the exit code is non-zero when any gate fails.
+.PHONY: conformance
+conformance: up
+	@mkdir -p reports
+	@. ./.stack/env && for profile in profiles/dev/*.yaml; do \
+		tenant=$$(basename $$profile .yaml); \
+		$(VENV)/bin/seed_data salt init --tenant=$$tenant --env=dev >/dev/null && \
+		$(VENV)/bin/seed_data --tenant=$$tenant --env=dev --dry-run \
+			--report=reports/conformance-dev-$$tenant.json \
+			>/dev/null 2>reports/conformance-dev-$$tenant.log \
+			|| { code=$$?; tail -n 2 reports/conformance-dev-$$tenant.log; exit $$code; }; \
+		echo "conformance dev/$$tenant: passed (reports/conformance-dev-$$tenant.md)"; \
+	done

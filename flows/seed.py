@@ -10,14 +10,14 @@ import structlog
 from prefect import flow
 from prefect.runtime import deployment
 
-from seedbank import evidence, stages
+from seedbank import conformance, evidence, run_telemetry, stages
 from seedbank.adapters import audit
 from seedbank.bootstrap import Wiring, wire
-from seedbank.errors import SeedbankError
+from seedbank.errors import SeedbankError, VerificationFailed
 from seedbank.policy import execution_context
 from seedbank.profiles import check_target, load_profile
 from seedbank.run_dry import dry_run_body
-from seedbank.telemetry import configure_logging, stage
+from seedbank.telemetry import stage
 from tasks import stages as t
 
 log = structlog.get_logger()
@@ -33,10 +33,10 @@ def seed(
     actor: str = "prefect-deployment",
     mode: str | None = None,
     breakglass: str | None = None,
+    report: str | None = None,
 ) -> dict[str, Any]:
     """Provision the dataset the env/tenant manifest describes; returns the run summary."""
-    if not structlog.is_configured():
-        configure_logging()
+    run_telemetry.start("seed-flow")
     w = wire()
     env, tenant = check_target(env=env, tenant=tenant)
     loaded = load_profile(
@@ -50,30 +50,46 @@ def seed(
         run_id=str(run.ctx.run_id), tenant=tenant, env=env, mode=run.ctx.mode, dry_run=dry_run
     )
     try:
-        t.guards(w, run, context)
-        t.lock(w, run, wait_seconds)
-        t.salt_check(w, run)
-        t.worm_preflight(w, run)
-        t.purge_previous(w, run)
-        if dry_run:
-            with stage("dry-run"):
-                dry_run_body(w, run)
-        else:
-            t.seed_entities(w, run)
-            t.verify(w, run)
-            t.publish_evidence(w, run)
-            evidence.finish_run(w, run, status="succeeded")
+        with run_telemetry.run_span(run):
+            _stages(w, run, context=context, wait_seconds=wait_seconds)
     except SeedbankError as exc:
         _fail(w, run, exc)
+        _write_report(report, run, exc)
+        run_telemetry.record_outcome(run, exc)
         raise
     finally:
         t.release(run)
         structlog.contextvars.clear_contextvars()
-    return summary(run)
+    _write_report(report, run, None)
+    run_telemetry.record_outcome(run, None)
+    return summary(run, report)
+
+
+def _stages(w: Wiring, run: stages.RunState, *, context: str, wait_seconds: float) -> None:
+    """guards → lock → salt → WORM preflight → [purge] → seed → verify → evidence."""
+    t.guards(w, run, context)
+    t.lock(w, run, wait_seconds)
+    t.salt_check(w, run)
+    t.worm_preflight(w, run)
+    t.purge_previous(w, run)
+    if run.dry_run:
+        with stage("dry-run"):
+            dry_run_body(w, run)
+    else:
+        t.seed_entities(w, run)
+        t.verify(w, run)
+        t.publish_evidence(w, run)
+        evidence.finish_run(w, run, status="succeeded")
 
 
 def _fail(w: Wiring, run: stages.RunState, exc: SeedbankError) -> None:
     ctx = run.ctx
+    if isinstance(exc, VerificationFailed) and not run.dry_run:
+        # A failed verification is evidence too (FR-022): seal it if the store takes it.
+        try:
+            evidence.publish(w, run, evidence.report(run, outcome="failed", error=exc.sentence()))
+        except SeedbankError as worm_exc:
+            log.error("failed run's evidence not sealed", error=worm_exc.sentence())
     with contextlib.suppress(SeedbankError):  # the audit row below still records it
         evidence.finish_run(w, run, status="failed")
     try:
@@ -95,7 +111,22 @@ def _fail(w: Wiring, run: stages.RunState, exc: SeedbankError) -> None:
         log.error("audit write failed", error=audit_exc.sentence())
 
 
-def summary(run: stages.RunState) -> dict[str, Any]:
+def _write_report(path: str | None, run: stages.RunState, exc: SeedbankError | None) -> None:
+    """The conformance report (FR-005), for a passed run and a failed one alike."""
+    if not path:
+        return
+    document = evidence.report(
+        run, outcome="failed" if exc else "succeeded", error=exc.sentence() if exc else None
+    )
+    try:
+        conformance.write(Path(path), document)
+    except SeedbankError as write_exc:
+        if exc is None:
+            raise
+        log.error("conformance report not written", error=write_exc.sentence())
+
+
+def summary(run: stages.RunState, report: str | None = None) -> dict[str, Any]:
     ctx = run.ctx
     return {
         "run_id": str(ctx.run_id),
@@ -111,4 +142,7 @@ def summary(run: stages.RunState) -> dict[str, Any]:
         "batches_skipped": sum(1 for b in run.batches if b["skipped"]),
         "purged_before_seeding": run.purged,
         "policy": run.policy.as_report() if run.policy else None,
+        "verification": "failed" if any(g.failed for g in run.gates) else "passed",
+        "gates": [g.as_dict() for g in run.gates],
+        "report": report,
     }

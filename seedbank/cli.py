@@ -15,6 +15,7 @@ import typer
 from seedbank.adapters.vault import VaultClient
 from seedbank.errors import GuardRefused, ManifestError, SeedbankError, UsageError
 from seedbank.manifest import MODES
+from seedbank.postsync import post_sync
 from seedbank.profiles import check_target, load_profile, validate_all
 from seedbank.redaction import scrub_text
 from seedbank.settings import Settings
@@ -53,6 +54,10 @@ def seed(
         str | None,
         typer.Option(help="Approved reason for a manual run outside dev (audited, FR-017)."),
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Write the conformance report: PATH (JSON) and PATH.md (FR-005)."),
+    ] = None,
 ) -> None:
     """Seed one tenant in one env from its versioned manifest."""
     if ctx.invoked_subcommand is not None:
@@ -84,6 +89,7 @@ def seed(
         actor=actor,
         mode=mode,
         breakglass=breakglass,
+        report=report,
     )
 
 
@@ -126,6 +132,115 @@ def purge(
     )
     total = sum(deleted.values())
     typer.echo(f"purged {total} rows of the {mode} dataset of {env_name}/{tenant_id}")
+
+
+@app.command("expurge")
+def expurge_cmd(
+    tenant: Annotated[str | None, typer.Option(help="Tenant id (default: every profile).")] = None,
+    env: Annotated[str | None, typer.Option(help="Env (with --tenant).")] = None,
+) -> None:
+    """Purge the load/DR datasets whose TTL has passed (what the expurge/ttl schedule runs)."""
+    import json
+
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    from flows.expurge import expurge
+
+    result = expurge(env=env, tenant=tenant, actor=actor_identity())
+    typer.echo(json.dumps(result, sort_keys=True, default=str))
+
+
+@app.command("forget")
+def forget_cmd(
+    tenant: Annotated[str, typer.Option(help="Tenant id.")],
+    env: Annotated[str, typer.Option(help="Env.")],
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the lock.")] = 0.0,
+) -> None:
+    """Right to be forgotten: remove every synthetic row of env/tenant, keep the evidence."""
+    from seedbank.bootstrap import wire
+    from seedbank.maintenance import forget_tenant
+
+    env_name, tenant_id = check_target(env=env, tenant=tenant)
+    outcome = forget_tenant(
+        wire(), env=env_name, tenant=tenant_id, actor=actor_identity(), wait_seconds=wait
+    )
+    total = sum(n for per_mode in outcome.purged.values() for n in per_mode.values())
+    where = outcome.evidence["key"] if outcome.evidence else "-"
+    typer.echo(f"forgot {env_name}/{tenant_id}: {total} rows removed; sealed report {where}")
+
+
+@app.command("dr-drill")
+def dr_drill_cmd(
+    tenant: Annotated[str, typer.Option(help="Tenant id.")],
+    env: Annotated[str, typer.Option(help="Env.")],
+    breakglass: Annotated[str | None, typer.Option(help="Reason for a manual drill.")] = None,
+) -> None:
+    """Rehearse the DR restore of env/tenant now (what the dr-drill schedule runs)."""
+    import json
+
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    from flows.dr_drill import dr_drill
+
+    env_name, tenant_id = check_target(env=env, tenant=tenant)
+    report = dr_drill(tenant=tenant_id, env=env_name, actor=actor_identity(), breakglass=breakglass)
+    typer.echo(json.dumps(report, sort_keys=True, default=str))
+
+
+@app.command("plan")
+def plan_cmd(
+    tenant: Annotated[str, typer.Option(help="Tenant id.")],
+    env: Annotated[str, typer.Option(help="Env.")],
+    mode: Annotated[str | None, typer.Option(help="baseline, load or dr.")] = None,
+    breakglass: Annotated[str | None, typer.Option(help="Reason for a manual run.")] = None,
+) -> None:
+    """Show rows, batches, bytes, duration, cost and the guards' verdicts; writes nothing."""
+    from seedbank.planning import render_plan
+
+    env_name, tenant_id = check_target(env=env, tenant=tenant)
+    settings = Settings()
+    loaded = load_profile(settings.profiles_dir, env=env_name, tenant=tenant_id)
+    typer.echo(
+        render_plan(
+            settings, loaded.manifest, mode=mode, actor=actor_identity(), breakglass=breakglass
+        )
+    )
+
+
+@app.command("verify")
+def verify(
+    tenant: Annotated[str, typer.Option(help="Tenant id.")],
+    env: Annotated[str, typer.Option(help="Env.")],
+    mode: Annotated[str, typer.Option(help="baseline, load or dr.")] = "baseline",
+    report: Annotated[
+        Path | None, typer.Option(help="Write the conformance report: PATH (JSON) and PATH.md.")
+    ] = None,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the lock.")] = 0.0,
+) -> None:
+    """Re-run every verification gate over what the database holds now (exit 10 on failure)."""
+    from seedbank.verify_cmd import verify_command
+
+    if mode not in MODES:
+        raise UsageError(f"unknown mode {mode!r}", fix=f"use one of {', '.join(MODES)}")
+    verify_command(
+        Settings(),
+        env=env,
+        tenant=tenant,
+        mode=mode,
+        report=report,
+        wait=wait,
+        actor=actor_identity(),
+    )
+
+
+@app.command("verify-evidence")
+def verify_evidence(
+    run_id: Annotated[str, typer.Argument(help="The run id the seed printed.")],
+    tenant: Annotated[str, typer.Option(help="Tenant id.")],
+    env: Annotated[str, typer.Option(help="Env.")],
+) -> None:
+    """Re-check a sealed run report in WORM: checksum, signature, retention (exit 10)."""
+    from seedbank.verify_cmd import verify_evidence_command
+
+    verify_evidence_command(Settings(), run_id=run_id, env=env, tenant=tenant)
 
 
 salt_app = typer.Typer(help="Manage the env/tenant anonymisation salt in Vault (dev/CI).")
@@ -205,6 +320,10 @@ def migrate() -> None:
     settings = Settings()
     upgrade(settings.admin_database_url)
     typer.echo("schema is at the latest revision")
+
+
+# Argo CD PostSync gate (FR-006); its options and logic live in seedbank/postsync.py.
+app.command("post-sync")(post_sync)
 
 
 def _fail(sentence: str) -> None:

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from seedbank import conformance
 from seedbank.adapters.postgres import connect, tenant_transaction
 from seedbank.bootstrap import Wiring
 from seedbank.stages import RunState
@@ -46,28 +47,50 @@ def report(run: RunState, *, outcome: str, error: str | None = None) -> dict[str
         "policy": run.policy.as_report() if run.policy else None,
         "purged_before_seeding": run.purged,
         "timings_s": run.timings,
+        "verification": conformance.verification_section(
+            run.gates, ctx.manifest.rate_limit.model_dump(mode="json")
+        ),
     }
 
 
 def publish(w: Wiring, run: RunState, document: dict[str, Any]) -> dict[str, Any]:
-    """Seal the report in WORM with a retention date, sign its SHA-256, index it."""
+    """Seal the run report in WORM with a retention date, sign its SHA-256, index it."""
     ctx = run.ctx
-    body = json.dumps(document, sort_keys=True, indent=2).encode()
-    retain_until = datetime.now(UTC) + timedelta(days=w.settings.evidence_retention_days)
-    stored = w.worm.put_bytes(
-        f"runs/{ctx.env}/{ctx.tenant}/{ctx.run_id}.json", body, retain_until=retain_until
+    run.evidence = seal(
+        w,
+        tenant_id=ctx.tenant_id,
+        run_id=ctx.run_id,
+        kind="run_report",
+        key=f"runs/{ctx.env}/{ctx.tenant}/{ctx.run_id}.json",
+        document=document,
     )
+    return run.evidence
+
+
+def seal(
+    w: Wiring,
+    *,
+    tenant_id: uuid.UUID,
+    run_id: uuid.UUID,
+    kind: str,
+    key: str,
+    document: dict[str, Any],
+) -> dict[str, Any]:
+    """Write a PII-free document to WORM under COMPLIANCE retention, sign it, index it."""
+    body = json.dumps(document, sort_keys=True, indent=2, default=str).encode()
+    retain_until = datetime.now(UTC) + timedelta(days=w.settings.evidence_retention_days)
+    stored = w.worm.put_bytes(key, body, retain_until=retain_until)
     signature = w.vault.sign(w.settings.vault_transit_key, stored.sha256.encode())
-    evidence_id = uuid.uuid5(ctx.run_id, "evidence/run")
-    with connect(w.settings.database_url) as conn, tenant_transaction(conn, ctx.tenant_id):
+    with connect(w.settings.database_url) as conn, tenant_transaction(conn, tenant_id):
         conn.execute(
             "INSERT INTO seed_evidence (tenant_id, id, run_id, kind, bucket, object_key,"
             " version_id, sha256, signature, retain_until, created_at) VALUES"
-            " (%s, %s, %s, 'run_report', %s, %s, %s, %s, %s, %s, %s)",
+            " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
-                ctx.tenant_id,
-                evidence_id,
-                ctx.run_id,
+                tenant_id,
+                uuid.uuid5(run_id, f"evidence/{kind}"),
+                run_id,
+                kind,
                 stored.bucket,
                 stored.key,
                 stored.version_id,
@@ -77,14 +100,13 @@ def publish(w: Wiring, run: RunState, document: dict[str, Any]) -> dict[str, Any
                 datetime.now(UTC),
             ),
         )
-    run.evidence = {
+    return {
         "bucket": stored.bucket,
         "key": stored.key,
         "version_id": stored.version_id,
         "sha256": stored.sha256,
         "retain_until": retain_until.isoformat(),
     }
-    return run.evidence
 
 
 def finish_run(w: Wiring, run: RunState, *, status: str) -> None:

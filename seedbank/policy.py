@@ -11,6 +11,7 @@ import structlog
 from seedbank import guards
 from seedbank.adapters import audit
 from seedbank.adapters.postgres import connect, tenant_transaction
+from seedbank.alerts import alert
 from seedbank.batches import RunContext
 from seedbank.errors import GuardRefused
 from seedbank.guards import Estimate, Verdict
@@ -92,6 +93,13 @@ def evaluate(
     for verdict in verdicts:
         if verdict.outcome == "warn":
             log.warning("guard warning", guard=verdict.guard, reason=verdict.reason)
+            alert(
+                f"seedbank guard warning: {verdict.guard}",
+                level="warning",
+                tenant=ctx.tenant,
+                env=ctx.env,
+                mode=ctx.mode,
+            )
             _audit(url, ctx, verdict, actor=actor, outcome="warned")
     refused = [v for v in verdicts if v.outcome == "refuse"]
     if refused:

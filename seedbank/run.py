@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -27,6 +28,7 @@ def run_seed(
     actor: str,
     mode: str | None = None,
     breakglass: str | None = None,
+    report: Path | None = None,
 ) -> dict[str, Any]:
     # Prefect's own console lines (with tracebacks) would bury our one-line errors;
     # its logs still reach the Prefect API and UI.
@@ -50,6 +52,7 @@ def run_seed(
             actor=actor,
             mode=mode,
             breakglass=breakglass,
+            report=str(report) if report else None,
         )
     except SeedbankError:
         raise
@@ -78,6 +81,10 @@ def _print_summary(result: dict[str, Any]) -> None:
     for entity, count in result["counts"].items():
         typer.echo(f"  {entity:<22} {count:>10,}")
     typer.echo(f"  dataset digest  {result['dataset_digest']}")
+    for gate in result.get("gates", []):
+        typer.echo(f"  gate {gate['name']:<11} {gate['status']}")
+    if result.get("report"):
+        typer.echo(f"  report          {result['report']} (+ .md)")
     typer.echo(f"  duration        {result['duration_s']} s")
     if result.get("evidence"):
         ev = result["evidence"]

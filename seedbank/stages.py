@@ -13,14 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
-from factories.digest import combine_folds, dataset_digest, fold_rows
+from factories.digest import combine_folds, dataset_digest
 from factories.planner import plan
 from seedbank import policy, progress
 from seedbank.adapters import audit
 from seedbank.adapters.lock import RunLock
-from seedbank.adapters.postgres import connect, tenant_transaction
+from seedbank.adapters.postgres import bind_tenant, connect, tenant_transaction
 from seedbank.adapters.sink import BatchSink
 from seedbank.adapters.vault import Salt
 from seedbank.batches import RunContext, execute_batch
@@ -28,8 +27,9 @@ from seedbank.bootstrap import Wiring
 from seedbank.dataset import dataset_spec, queue_name
 from seedbank.dispatch import Dispatcher, DispatchTarget, check_deadline
 from seedbank.errors import SaltMismatch, UsageError, VerificationFailed
+from seedbank.gates import GateResult, GateTarget, failure_sentence, run_gates, smoke_config
 from seedbank.manifest import MODES, Manifest
-from seedbank.models import DOMAIN_TABLES, column_names, table_name
+from seedbank.models import DOMAIN_TABLES, table_name
 from seedbank.policy import PolicyOutcome
 from seedbank.purge import dataset_exists, purge_dataset
 
@@ -55,6 +55,7 @@ class RunState:
     policy: PolicyOutcome | None = None
     deadline: datetime | None = None
     purged: dict[str, int] | None = None
+    gates: list[GateResult] = field(default_factory=list)
 
 
 def new_run(
@@ -278,62 +279,44 @@ def seed_in_transaction(run: RunState, conn: psycopg.Connection) -> None:
 
 
 def verify(w: Wiring, run: RunState, conn: psycopg.Connection | None = None) -> None:
-    """Counts against the manifest, and the rows read back digest to what was generated.
+    """Every verification gate (`seedbank.gates`) over the run's dataset.
 
-    The full gate set (PII proof, contracts, invariants, RLS probe) is issue 5's.
+    After a normal seed the gates read on their own connection in a transaction that is
+    rolled back; a dry run passes its own transaction. Results stay on `run.gates` (for
+    the report and the summary); any failed gate raises `VerificationFailed` naming the
+    gate, entity, row id and field, never a value.
     """
     ctx = run.ctx
     folds: dict[str, int] = {}
     for b in run.batches:
         folds[b["entity"]] = combine_folds((folds.get(b["entity"], 0), int(b["fold"], 16)))
     run.dataset_digest = dataset_digest(folds, {e: ctx.spec.count(e) for e in ENTITY_ORDER})
+    target = GateTarget(
+        spec=ctx.spec,
+        salt_version=ctx.salt_version,
+        run_id=ctx.run_id,
+        generated_folds=folds,
+        audit_url=w.settings.database_url,
+        actor=run.actor,
+        dry_run=run.dry_run,
+    )
     if conn is None:
-        with connect(w.settings.database_url) as own, tenant_transaction(own, ctx.tenant_id):
-            stored = _verify_counts_and_read_back(own, run)
+        with connect(w.settings.database_url) as own, own.transaction(force_rollback=True):
+            bind_tenant(own, ctx.tenant_id)
+            _run_gates(w, run, own, target)
     else:
-        stored = _verify_counts_and_read_back(conn, run)
-    if stored != run.dataset_digest:
+        _run_gates(w, run, conn, target)
+    if any(g.failed for g in run.gates):
         raise VerificationFailed(
-            f"gate 'digest' failed: the rows in the database digest to {stored[:12]}…, but the"
-            f" generator produced {run.dataset_digest[:12]}…",
-            fix="something changed seeded rows after they were written: purge and reseed",
+            failure_sentence(run.gates),
+            fix="the run report lists every finding; purge and reseed once the cause is fixed",
         )
 
 
-def _verify_counts_and_read_back(conn: psycopg.Connection, run: RunState) -> str:
-    """Check the counts, and return the dataset digest of the rows as stored."""
-    ctx = run.ctx
-    wrong: list[str] = []
-    folds: dict[str, int] = {}
-    for model in DOMAIN_TABLES:
-        entity = table_name(model)
-        columns = sql.SQL(", ").join(sql.Identifier(c) for c in column_names(model))
-        where = (
-            sql.SQL("tenant_id = %s")
-            if entity == "tenant"
-            else sql.SQL("tenant_id = %s AND dataset = %s")
-        )
-        args: tuple[Any, ...] = (
-            (ctx.tenant_id,) if entity == "tenant" else (ctx.tenant_id, ctx.mode)
-        )
-        found = 0
-        fold = 0
-        with conn.cursor(name=f"verify_{entity}") as cur:
-            cur.itersize = 5_000
-            cur.execute(
-                sql.SQL("SELECT {} FROM {} WHERE ").format(columns, sql.Identifier(entity)) + where,
-                args,
-            )
-            while chunk := cur.fetchmany(5_000):
-                found += len(chunk)
-                fold = combine_folds((fold, fold_rows(chunk)))
-        folds[entity] = fold
-        run.counts[entity] = found
-        if found != ctx.spec.count(entity):
-            wrong.append(f"{entity} has {found} rows, expected {ctx.spec.count(entity)}")
-    if wrong:
-        raise VerificationFailed(
-            "gate 'counts' failed: " + "; ".join(wrong),
-            fix="re-run the seed: finished batches are kept and only missing ones are redone",
-        )
-    return dataset_digest(folds, {e: ctx.spec.count(e) for e in ENTITY_ORDER})
+def _run_gates(w: Wiring, run: RunState, conn: psycopg.Connection, target: GateTarget) -> None:
+    salt = run.salt.value if run.salt is not None else None
+    smoke = smoke_config(w.settings.redis_url, run.ctx.manifest.rate_limit)
+    run.gates = run_gates(conn, target, salt=salt, smoke=smoke)
+    for gate in run.gates:
+        if gate.name == "counts" and isinstance(gate.figures.get("found"), dict):
+            run.counts = dict(gate.figures["found"])

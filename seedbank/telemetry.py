@@ -14,8 +14,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import structlog
+from opentelemetry import trace
 
 from seedbank.redaction import redact
+from seedbank.tracing import safe_attributes, tracer
 
 
 def redaction_processor(
@@ -36,6 +38,7 @@ def configure_logging(*, json: bool | None = None, level: int = logging.INFO) ->
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            add_trace_ids,
             redaction_processor,
             renderer,
         ],
@@ -47,13 +50,18 @@ def configure_logging(*, json: bool | None = None, level: int = logging.INFO) ->
 
 @contextmanager
 def stage(name: str) -> Iterator[None]:
-    """Bind `stage` to every log line inside, and log the stage's outcome and duration."""
+    """A span per stage, `stage` bound to every log line inside, outcome and duration logged."""
     log = structlog.get_logger()
     structlog.contextvars.bind_contextvars(stage=name)
     started = time.monotonic()
-    log.info("stage started")
+    bound = structlog.contextvars.get_contextvars()
+    attributes = safe_attributes(
+        {f"seedbank.{k}": v for k, v in bound.items() if k in {"run_id", "tenant", "env", "mode"}}
+    )
     try:
-        yield
+        with tracer().start_as_current_span(f"stage {name}", attributes=attributes):
+            log.info("stage started")
+            yield
     except Exception as exc:
         log.warning(
             "stage failed",
@@ -65,3 +73,14 @@ def stage(name: str) -> Iterator[None]:
         log.info("stage finished", duration_s=round(time.monotonic() - started, 3))
     finally:
         structlog.contextvars.unbind_contextvars("stage")
+
+
+def add_trace_ids(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """trace_id/span_id of the current span on every line, to jump from logs to traces."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event_dict.setdefault("trace_id", f"{context.trace_id:032x}")
+        event_dict.setdefault("span_id", f"{context.span_id:016x}")
+    return event_dict

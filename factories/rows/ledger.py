@@ -100,8 +100,8 @@ def bank_account(rc: RowContext, i: int, scenario: str | None = None) -> Row:
         rc.tenant_id,
         rc.ids["bank_account"](i),
         rc.mode,
-        rc.ids["customer"](c),
-        rc.ids["account_category"](i % rc.n["account_category"]),
+        rc.refs["customer"](c),
+        rc.refs["account_category"](i % rc.n["account_category"]),
         account_number(rc, i),
         advisor_branch(rc, c % rc.n["advisor"]),
         "BRL",
@@ -114,7 +114,7 @@ def bank_account(rc: RowContext, i: int, scenario: str | None = None) -> Row:
 def financial_transaction(rc: RowContext, t: int, scenario: str | None = None) -> Row:
     purpose, amount, r = tx_entry(rc, t)
     n_supplier = rc.n["supplier"]
-    supplier_id = rc.ids["supplier"](t % n_supplier) if purpose[4] and n_supplier else None
+    supplier_id = rc.refs["supplier"](t % n_supplier) if purpose[4] and n_supplier else None
     if t < rc.n["bank_account"]:  # opening deposit: first entry of the window
         booked = rc.as_of - TX_WINDOW
     else:
@@ -123,7 +123,7 @@ def financial_transaction(rc: RowContext, t: int, scenario: str | None = None) -
         rc.tenant_id,
         rc.ids["financial_transaction"](t),
         rc.mode,
-        rc.ids["bank_account"](t % rc.n["bank_account"]),
+        rc.refs["bank_account"](t % rc.n["bank_account"]),
         supplier_id,
         purpose[0],
         cents(amount),
@@ -146,7 +146,7 @@ def credit_limit(rc: RowContext, i: int, scenario: str | None = None) -> Row:
         rc.tenant_id,
         rc.ids["credit_limit"](i),
         rc.mode,
-        rc.ids["bank_account"](i),
+        rc.refs["bank_account"](i),
         cents(amount),
         cents(used),
         status,

@@ -20,6 +20,8 @@ REDIS_PORT = 6379
 VAULT_PORT = 8200
 S3_PORT = 8333
 PREFECT_PORT = 4200
+API_PORT = 8088
+WORKER_METRICS_PORT = 9808
 EVIDENCE_BUCKET = "seedbank-evidence"
 TRANSIT_KEY = "seedbank-evidence"
 WORK_POOL = "seedbank-process"
@@ -104,6 +106,11 @@ def vault_token(cfg: Settings) -> str:
     return _read_or_create(cfg.root / "vault-token", secrets.token_urlsafe(32))
 
 
+def api_token_key(cfg: Settings) -> str:
+    """The reference API's token-signing key: generated once, kept 0600 in .stack."""
+    return _read_or_create(cfg.root / "api-token-key", secrets.token_urlsafe(32))
+
+
 def s3_credentials(cfg: Settings) -> tuple[str, str]:
     """Access key and secret, stored as the SeaweedFS `-s3.config` file itself."""
     path = s3_config_path(cfg)
@@ -159,6 +166,9 @@ def stack_env(cfg: Settings, pg: PgTarget, redis_port: int) -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "PREFECT_API_URL": f"http://{HOST}:{PREFECT_PORT}/api",
         "PREFECT_HOME": str(cfg.prefect_home),
+        "SEEDBANK_API_BASE_URL": f"http://{HOST}:{API_PORT}",
+        "SEEDBANK_API_TOKEN_KEY": api_token_key(cfg),
+        "SEEDBANK_WORKER_METRICS_URL": f"http://{HOST}:{WORKER_METRICS_PORT}/metrics",
     }
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import stack_procs as procs
 import stack_setup as setup
 from stack_config import (
+    API_PORT,
     CELERY_QUEUE,
     HOST,
     PG_PORT,
@@ -26,14 +27,15 @@ from stack_config import (
     VAULT_PORT,
     VENV_BIN,
     WORK_POOL,
+    WORKER_METRICS_PORT,
     PgTarget,
     Settings,
     s3_config_path,
 )
 
 # Display order; `down` stops the workers before the servers they use.
-ORDER = ("postgres", "redis", "vault", "s3", "prefect-server", "prefect-worker", "celery")
-WORKERS = ("celery", "prefect-worker")
+ORDER = ("postgres", "redis", "vault", "s3", "prefect-server", "prefect-worker", "celery", "api")
+WORKERS = ("celery", "prefect-worker", "api")
 # Substring of a leader's command line: a stale pid file never makes us touch a stranger.
 MARKERS = {
     "postgres": "postgres",
@@ -43,6 +45,7 @@ MARKERS = {
     "prefect-server": "prefect server start",
     "prefect-worker": "prefect worker start",
     "celery": "stack.py supervise",
+    "api": "seedbank.api.service:create_app",
 }
 # Signal only the leader where it stops its own children cleanly: SIGINT is
 # PostgreSQL's fast shutdown (its children call setsid, so they are not in the group);
@@ -122,7 +125,8 @@ def build(cfg: Settings, plan: Plan, env: dict[str, str]) -> list[Service]:
         _prefect_worker(env),
     ]
     if plan.celery:
-        services.append(_celery())
+        services.append(_celery(cfg))
+        services.append(_api(env))
     path = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
     for svc in services:
         svc.env = {**os.environ, "PATH": path, **env, **svc.env}
@@ -207,6 +211,22 @@ def _vault(cfg: Settings, env: dict[str, str]) -> Service:
     )
 
 
+MASTER_TOML = """\
+# Read by `weed server` from its working directory (.stack/): one volume per new
+# collection (bucket) instead of seven, so test buckets do not exhaust the server.
+[master.volume_growth]
+copy_1 = 1
+copy_2 = 2
+copy_3 = 3
+copy_other = 1
+"""
+
+
+def _prepare_seaweed(root: Path, data: Path) -> None:
+    data.mkdir(exist_ok=True)
+    (root / "master.toml").write_text(MASTER_TOML)
+
+
 def _s3(cfg: Settings, env: dict[str, str]) -> Service:
     data = cfg.root / "seaweed"
     client = setup.LazyS3(env)
@@ -215,9 +235,10 @@ def _s3(cfg: Settings, env: dict[str, str]) -> Service:
     argv += [f"-ip.bind={HOST}"]
     argv += ["-s3", f"-s3.port={S3_PORT}", "-master.port=9333", "-volume.port=8081", "-filer"]
     argv += [f"-s3.config={s3_config_path(cfg)}", "-s3.port.iceberg=0", "-s3.port.lance=0"]
-    # Each bucket is a collection that grows several volumes: keep volumes small and
-    # their count bound by free disk (default max 8), or new test buckets run out.
-    argv += ["-master.volumeSizeLimitMB=256", "-volume.max=0"]
+    # Each bucket is a collection that grows volumes (7 by default, see master.toml):
+    # keep volumes small and their count bound by free disk (default max 8), or
+    # locked evidence — undeletable for a day — exhausts the server.
+    argv += ["-master.volumeSizeLimitMB=64", "-volume.max=0"]
     # One node: no 10 s goodbye heartbeats on stop, no 10-20 s re-election on restart.
     argv += ["-volume.preStopSeconds=0", "-master.electionTimeout=1s"]
     argv += [f"-filer.localSocket={data}/filer.sock", f"-s3.localSocket={data}/s3.sock"]
@@ -227,7 +248,7 @@ def _s3(cfg: Settings, env: dict[str, str]) -> Service:
         argv=argv,
         cwd=cfg.root,
         port=S3_PORT,
-        prepare=lambda: data.mkdir(exist_ok=True),
+        prepare=lambda: _prepare_seaweed(cfg.root, data),
         healthy=lambda _: client.answers(),
         setup=lambda: setup.evidence_bucket(client.get()),
     )
@@ -249,7 +270,7 @@ def _prefect_server(cfg: Settings, env: dict[str, str]) -> Service:
         },
         port=PREFECT_PORT,
         healthy=lambda _: procs.http_ok(f"{api}/health"),
-        setup=lambda: setup.work_pool(api, cfg.prefect_home),
+        setup=lambda: setup.work_pools(api, cfg.prefect_home),
     )
 
 
@@ -266,15 +287,46 @@ def _prefect_worker(env: dict[str, str]) -> Service:
     )
 
 
-def _celery() -> Service:
+def _fresh_dir(path: Path) -> None:
+    if path.exists():
+        for child in path.iterdir():
+            child.unlink()
+    path.mkdir(exist_ok=True)
+
+
+def _celery(cfg: Settings) -> Service:
     celery = [str(VENV_BIN / "celery"), "-A", "seedbank.worker.celery_app", "worker"]
     celery += ["--loglevel", "INFO", "--concurrency", "2", "-Q", CELERY_QUEUE]
+    # Prefork pool processes count rows in their own memory: Prometheus' multiprocess
+    # mode aggregates them for the /metrics the main process serves.
+    metrics_dir = cfg.root / "prometheus"
     return Service(
         name="celery",
-        address=f"queue {CELERY_QUEUE}",
+        address=f"queue {CELERY_QUEUE}, metrics :{WORKER_METRICS_PORT}",
         # A Redis outage can crash the worker's main process: keep it restarted.
         argv=[sys.executable, str(REPO / "scripts" / "stack.py"), "supervise", "--", *celery],
-        env={"PYTHONPATH": str(REPO)},
+        env={
+            "PYTHONPATH": str(REPO),
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+            "SEEDBANK_WORKER_METRICS_PORT": str(WORKER_METRICS_PORT),
+        },
+        prepare=lambda: _fresh_dir(metrics_dir),
         needs=("postgres", "redis", "vault", "s3"),
         healthy=settle(2.0),
+    )
+
+
+def _api(env: dict[str, str]) -> Service:
+    """The reference read API (seedbank.api.service) on the demo database, for smokes."""
+    url = env["SEEDBANK_API_BASE_URL"]
+    argv = [str(VENV_BIN / "uvicorn"), "seedbank.api.service:create_app", "--factory"]
+    argv += ["--host", HOST, "--port", str(API_PORT)]
+    return Service(
+        name="api",
+        address=url,
+        argv=argv,
+        env={"PYTHONPATH": str(REPO)},
+        port=API_PORT,
+        needs=("postgres", "redis"),
+        healthy=lambda _: procs.http_ok(f"{url}/api/v1/health"),
     )

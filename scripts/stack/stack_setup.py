@@ -17,7 +17,16 @@ from typing import Any
 from urllib.request import Request, urlopen
 
 import stack_procs as procs
-from stack_config import DATABASE, EVIDENCE_BUCKET, HOST, S3_PORT, TRANSIT_KEY, VENV_BIN, WORK_POOL
+from stack_config import (
+    DATABASE,
+    EVIDENCE_BUCKET,
+    HOST,
+    REPO,
+    S3_PORT,
+    TRANSIT_KEY,
+    VENV_BIN,
+    WORK_POOL,
+)
 
 # --- PostgreSQL -------------------------------------------------------------------
 
@@ -193,6 +202,39 @@ def work_pool(api: str, prefect_home: Path) -> None:
     )
     if done.returncode != 0 and not procs.http_ok(f"{api}/work_pools/{WORK_POOL}"):
         raise RuntimeError(f"prefect work-pool create failed: {done.stdout}{done.stderr}")
+
+
+K8S_WORK_POOL = "seedbank-k8s"
+K8S_JOB_TEMPLATE = REPO / "deployments" / "kubernetes" / "base-job-template.json"
+
+
+def work_pools(api: str, prefect_home: Path) -> None:
+    work_pool(api, prefect_home)
+    k8s_work_pool(api)
+
+
+def k8s_work_pool(api: str) -> None:
+    """Register the Kubernetes pool (no cluster needed), so `prefect deploy --all` can
+    create its deployments; its template follows deployments/kubernetes/ on every `up`."""
+    template = json.loads(K8S_JOB_TEMPLATE.read_text())
+    url = f"{api}/work_pools/{K8S_WORK_POOL}"
+    if not procs.http_ok(url):
+        body = {"name": K8S_WORK_POOL, "type": "kubernetes", "base_job_template": template}
+        _send(f"{api}/work_pools/", "POST", body)
+        return
+    with urlopen(url, timeout=5) as resp:  # noqa: S310 - fixed http://127.0.0.1 URL
+        current = json.load(resp).get("base_job_template")
+    if current != template:
+        _send(url, "PATCH", {"base_job_template": template})
+
+
+def _send(url: str, method: str, body: dict[str, Any]) -> None:
+    request = Request(  # noqa: S310 - fixed http://127.0.0.1 URL
+        url, data=json.dumps(body).encode(), method=method
+    )
+    request.add_header("Content-Type", "application/json")
+    with urlopen(request, timeout=10):  # noqa: S310 - fixed http://127.0.0.1 URL
+        pass
 
 
 def worker_heartbeat(api: str, since: float) -> bool:

@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import uuid
 from typing import Any
 
 import psycopg
 import redis
 import structlog
-from celery import Task
-from celery.signals import worker_process_init
+from celery import Task, shared_task
+from celery.signals import worker_process_init, worker_ready
 
 from factories.planner import BatchSpec
+from seedbank import metrics
 from seedbank.adapters.concurrency import TenantSemaphore
 from seedbank.adapters.postgres import connect
 from seedbank.adapters.sink import BatchSink
 from seedbank.adapters.vault import Salt, VaultClient
+from seedbank.alerts import init_sentry
 from seedbank.batches import RunContext, execute_batch, load_run_context
-from seedbank.errors import BrokerUnavailable, DatabaseUnavailable, VaultUnavailable
+from seedbank.errors import BrokerUnavailable, DatabaseUnavailable, SeedbankError, VaultUnavailable
 from seedbank.settings import Settings
 from seedbank.telemetry import configure_logging
-from seedbank.worker.celery_app import app
+from seedbank.tracing import configure_tracing
 
 #: Databases a worker may write to: the demo's and the test suite's scratch ones.
 ALLOWED_DATABASES = re.compile(
@@ -71,8 +74,18 @@ log = structlog.get_logger()
 
 @worker_process_init.connect  # type: ignore[untyped-decorator]
 def _configure_process(**_: Any) -> None:
-    """Each pool process configures logging once, as every seedbank entry point does."""
+    """Each pool process sets up logging, tracing and Sentry once, like every entry point."""
     configure_logging(json=True)
+    configure_tracing("celery-worker")
+    init_sentry("celery-worker")
+
+
+@worker_ready.connect  # type: ignore[untyped-decorator]
+def _serve_metrics(**_: Any) -> None:
+    """The worker's main process exposes /metrics for all its pool processes."""
+    port = os.environ.get("SEEDBANK_WORKER_METRICS_PORT")
+    if port:
+        metrics.serve(int(port))
 
 
 def state() -> _WorkerState:
@@ -82,7 +95,7 @@ def state() -> _WorkerState:
     return _state
 
 
-@app.task(name="seedbank.seed_batch", bind=True, max_retries=8)  # type: ignore[untyped-decorator]
+@shared_task(name="seedbank.seed_batch", bind=True, max_retries=8)  # type: ignore[untyped-decorator]
 def seed_batch(
     self: Task, *, run_id: str, tenant_id: str, database: str, entity: str, start: int, stop: int
 ) -> dict[str, Any]:
@@ -90,6 +103,7 @@ def seed_batch(
         raise ValueError(f"database {database!r} is not one this worker may write to")
     st = state()
     run, tenant = uuid.UUID(run_id), uuid.UUID(tenant_id)
+    ctx: RunContext | None = None
     try:
         conn = st.conn(database)
         ctx = st.runs.get(run) or load_run_context(conn, run_id=run, tenant_id=tenant)
@@ -107,10 +121,20 @@ def seed_batch(
         token = slots.try_acquire()
         if token is None:
             raise self.retry(countdown=0.5, max_retries=None)
+        labels = {"tenant": ctx.tenant, "env": ctx.env, "mode": ctx.mode}
+        started = time.monotonic()
         try:
             outcome = execute_batch(st.sinks[database], ctx, salt, BatchSpec(entity, start, stop))
+        except SeedbankError:
+            metrics.BATCHES.labels(**labels, entity=entity, outcome="failed").inc()
+            raise
         finally:
             slots.release(token)
+        metrics.BATCH_SECONDS.labels(**labels, entity=entity).observe(time.monotonic() - started)
+        metrics.ROWS_WRITTEN.labels(**labels, entity=entity).inc(outcome.rows)
+        metrics.BATCHES.labels(
+            **labels, entity=entity, outcome="skipped" if outcome.skipped else "written"
+        ).inc()
         log.info(
             "batch written" if not outcome.skipped else "batch skipped (checkpoint exists)",
             entity=entity,
@@ -125,6 +149,11 @@ def seed_batch(
         psycopg.OperationalError,
     ) as exc:
         st.forget(database)
+        metrics.BATCH_RETRIES.labels(
+            tenant=ctx.tenant if ctx else "?",
+            env=ctx.env if ctx else "?",
+            mode=ctx.mode if ctx else "?",
+        ).inc()
         log.warning(
             "batch will be retried", entity=entity, start=start, error=exc.__class__.__name__
         )

@@ -96,7 +96,7 @@ def test_dry_run_leaves_every_table_and_the_bucket_as_they_were(
     assert world.domain_rows() == 0
     for table in ("seed_run", "seed_checkpoint", "seed_evidence", "seed_lease"):
         assert world.query(f"SELECT count(*) FROM {table}") == [(0,)], table
-    assert s3().list_objects_v2(Bucket=world.bucket).get("KeyCount", 0) == 0
+    assert world.object_keys() == []
 
 
 def test_missing_or_unknown_tenant_is_refused_and_audited(

@@ -66,6 +66,9 @@ def test_env_file_has_exactly_the_agreed_names(stack_env: dict[str, str]) -> Non
         "AWS_DEFAULT_REGION",
         "PREFECT_API_URL",
         "PREFECT_HOME",
+        "SEEDBANK_API_BASE_URL",
+        "SEEDBANK_API_TOKEN_KEY",
+        "SEEDBANK_WORKER_METRICS_URL",
     }
     assert (STACK_DIR / "env").stat().st_mode & 0o077 == 0  # holds secrets
 

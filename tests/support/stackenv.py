@@ -24,7 +24,13 @@ def read_stack_env(path: Path = STACK_ENV) -> dict[str, str]:
     return values
 
 
+# The stack's API serves the demo database, never a test's world: a test that needs
+# the API starts its own (tests/support/api_server.py).
+NOT_FOR_TESTS = frozenset({"SEEDBANK_API_BASE_URL"})
+
+
 def apply_stack_env() -> None:
     """Fill in every stack setting the environment does not already set."""
     for name, value in read_stack_env().items():
-        os.environ.setdefault(name, value)
+        if name not in NOT_FOR_TESTS:
+            os.environ.setdefault(name, value)

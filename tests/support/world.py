@@ -44,6 +44,19 @@ def create_locked_bucket(name: str, *, object_lock: bool = True) -> None:
         )
 
 
+_session_bucket: list[str] = []
+
+
+def shared_test_bucket() -> str:
+    """One locked bucket per test session: locked evidence cannot be deleted for a day,
+    and every bucket costs the S3 server volumes; worlds are told apart by key prefix."""
+    if not _session_bucket:
+        name = f"seedbank-test-{secrets.token_hex(5)}"
+        create_locked_bucket(name)
+        _session_bucket.append(name)
+    return _session_bucket[0]
+
+
 @dataclass
 class World:
     env: str
@@ -55,6 +68,14 @@ class World:
     @property
     def tenant_id(self) -> Any:
         return tenant_uuid(self.env, self.tenant)
+
+    def object_keys(self) -> list[str]:
+        """Keys of this world's objects in the (shared) evidence bucket."""
+        marker = f"/{self.env}/{self.tenant}/"
+        keys: list[str] = []
+        for page in s3().get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
+            keys += [o["Key"] for o in page.get("Contents", []) if marker in o["Key"]]
+        return keys
 
     def profile_path(self) -> Path:
         return self.profiles / self.env / f"{self.tenant}.yaml"
@@ -124,10 +145,9 @@ def isolated_world(
     pg_server_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, env: str = "dev"
 ) -> Iterator[World]:
     tenant = f"t-{secrets.token_hex(5)}"
-    bucket = f"seedbank-test-{secrets.token_hex(5)}"
+    bucket = shared_test_bucket()
     profiles = tmp_path / "profiles"
     write_profile(profiles, env=env, tenant=tenant)
-    create_locked_bucket(bucket)
     VaultClient(os.environ["VAULT_ADDR"], os.environ["VAULT_TOKEN"]).write_new_salt(env, tenant)
     client = vault()
     with temporary_database(pg_server_url) as db:

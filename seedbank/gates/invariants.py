@@ -1,0 +1,145 @@
+"""Gate `invariants`: the banking rules the generator guarantees, checked in SQL.
+
+- an account's balance is the signed sum of its transactions (credit +, debit -), and
+  it is `overdrawn` exactly when that sum is negative;
+- every transaction is a credit or a debit of a positive amount;
+- a loan has `term_months` installments numbered 1..term; their principal parts sum to
+  the principal, each balance_after is the principal less the parts paid so far, the
+  last is 0, and amount = principal part + interest part;
+- a credit limit's utilisation is within it: 0 <= used <= amount.
+(The factories' sad-path traits break these on purpose; seeded datasets never use them.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import sql
+
+from seedbank.gates.model import Failures, GateContext, GateResult
+
+LIMIT = 50
+
+# (entity, field, query returning ids of breaking rows, what the rule is); queries
+# take the named parameters t (tenant id) and m (the mode's dataset).
+RULES: tuple[tuple[str, str, sql.SQL, str], ...] = (
+    (
+        "bank_account",
+        "balance",
+        sql.SQL(
+            "SELECT a.id FROM bank_account a LEFT JOIN ("
+            " SELECT account_id, sum(CASE kind WHEN 'credit' THEN amount ELSE -amount END) s"
+            " FROM financial_transaction WHERE tenant_id = %(t)s AND dataset = %(m)s"
+            " GROUP BY account_id) x ON x.account_id = a.id"
+            " WHERE a.tenant_id = %(t)s AND a.dataset = %(m)s AND a.balance <> coalesce(x.s, 0)"
+        ),
+        "is not the signed sum of the account's transactions",
+    ),
+    (
+        "bank_account",
+        "status",
+        sql.SQL(
+            "SELECT id FROM bank_account WHERE tenant_id = %(t)s AND dataset = %(m)s"
+            " AND (status = 'overdrawn') <> (balance < 0)"
+        ),
+        "must be overdrawn exactly when the balance is negative",
+    ),
+    (
+        "financial_transaction",
+        "kind",
+        sql.SQL(
+            "SELECT id FROM financial_transaction WHERE tenant_id = %(t)s AND dataset = %(m)s"
+            " AND (kind NOT IN ('credit', 'debit') OR amount <= 0)"
+        ),
+        "must be a credit or a debit of a positive amount",
+    ),
+    (
+        "loan",
+        "term_months",
+        sql.SQL(
+            "SELECT l.id FROM loan l LEFT JOIN ("
+            " SELECT loan_id, count(*) n, count(DISTINCT number) d, min(number) lo,"
+            " max(number) hi FROM installment WHERE tenant_id = %(t)s AND dataset = %(m)s"
+            " GROUP BY loan_id) i ON i.loan_id = l.id"
+            " WHERE l.tenant_id = %(t)s AND l.dataset = %(m)s AND NOT (coalesce(i.n, 0)"
+            " = l.term_months AND i.d = i.n AND i.lo = 1 AND i.hi = l.term_months)"
+        ),
+        "does not have exactly one installment numbered 1..term_months per month",
+    ),
+    (
+        "loan",
+        "principal",
+        sql.SQL(
+            "SELECT l.id FROM loan l JOIN ("
+            " SELECT loan_id, sum(principal_part) p FROM installment"
+            " WHERE tenant_id = %(t)s AND dataset = %(m)s GROUP BY loan_id) i"
+            " ON i.loan_id = l.id WHERE l.tenant_id = %(t)s AND l.dataset = %(m)s"
+            " AND i.p <> l.principal"
+        ),
+        "is not the sum of its installments' principal parts",
+    ),
+    (
+        "installment",
+        "balance_after",
+        sql.SQL(
+            "SELECT i.id FROM (SELECT id, loan_id, number, balance_after, sum(principal_part)"
+            " OVER (PARTITION BY loan_id ORDER BY number) paid FROM installment"
+            " WHERE tenant_id = %(t)s AND dataset = %(m)s) i JOIN loan l"
+            " ON l.tenant_id = %(t)s AND l.id = i.loan_id"
+            " WHERE i.balance_after <> l.principal - i.paid"
+            " OR (i.number = l.term_months AND i.balance_after <> 0)"
+        ),
+        "is not the principal less the principal parts paid so far (0 after the last)",
+    ),
+    (
+        "installment",
+        "amount",
+        sql.SQL(
+            "SELECT id FROM installment WHERE tenant_id = %(t)s AND dataset = %(m)s"
+            " AND (amount <> principal_part + interest_part OR principal_part < 0"
+            " OR interest_part < 0)"
+        ),
+        "is not its principal part plus its interest part (both non-negative)",
+    ),
+    (
+        "credit_limit",
+        "used",
+        sql.SQL(
+            "SELECT id FROM credit_limit WHERE tenant_id = %(t)s AND dataset = %(m)s"
+            " AND NOT (used >= 0 AND used <= amount)"
+        ),
+        "is outside the limit (0 <= used <= amount)",
+    ),
+)
+
+FIGURES = sql.SQL(
+    "SELECT (SELECT count(*) FROM bank_account WHERE tenant_id = %(t)s AND dataset = %(m)s),"
+    " (SELECT count(*) FROM financial_transaction WHERE tenant_id = %(t)s AND dataset = %(m)s),"
+    " (SELECT count(*) FROM loan WHERE tenant_id = %(t)s AND dataset = %(m)s),"
+    " (SELECT count(*) FROM installment WHERE tenant_id = %(t)s AND dataset = %(m)s),"
+    " (SELECT count(*) FROM credit_limit WHERE tenant_id = %(t)s AND dataset = %(m)s)"
+)
+
+
+def invariants_gate(ctx: GateContext) -> GateResult:
+    params = {"t": ctx.target.tenant_id, "m": ctx.target.mode}
+    failures = Failures()
+    broken: dict[str, int] = {}
+    for entity, field, query, rule in RULES:
+        rows = ctx.conn.execute(
+            query + sql.SQL(" LIMIT {}").format(sql.Literal(LIMIT)), params
+        ).fetchall()
+        broken[f"{entity}.{field}"] = len(rows)
+        for (row_id,) in rows:
+            failures.add(entity, row_id, field, rule)
+    counts = ctx.conn.execute(FIGURES, params).fetchone() or (0, 0, 0, 0, 0)
+    figures: dict[str, Any] = {
+        "rules": len(RULES),
+        "accounts": counts[0],
+        "transactions": counts[1],
+        "loans": counts[2],
+        "installments": counts[3],
+        "credit_limits": counts[4],
+        "broken_rows_by_rule": broken,
+    }
+    return failures.result("invariants", figures)

@@ -1,0 +1,50 @@
+"""Reading one dataset's rows back, as the RLS-bound application role sees them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from seedbank.gates.model import GateTarget
+from seedbank.models import DOMAIN_TABLES, column_names, table_name
+
+ENTITY_ORDER: tuple[str, ...] = tuple(table_name(m) for m in DOMAIN_TABLES)
+COLUMNS: dict[str, tuple[str, ...]] = {table_name(m): column_names(m) for m in DOMAIN_TABLES}
+CHUNK = 5_000
+
+
+def dataset_select(
+    entity: str,
+    columns: Sequence[str],
+    target: GateTarget,
+    *,
+    limit: int | None = None,
+) -> tuple[sql.Composed, tuple[Any, ...]]:
+    """SELECT of `columns` over this mode's dataset (the tenant row is shared by every mode)."""
+    query = sql.SQL("SELECT {} FROM {} WHERE tenant_id = %s").format(
+        sql.SQL(", ").join(sql.Identifier(c) for c in columns), sql.Identifier(entity)
+    )
+    args: tuple[Any, ...] = (target.tenant_id,)
+    if entity != "tenant":
+        query += sql.SQL(" AND dataset = %s")
+        args += (target.mode,)
+    if limit is not None:
+        # uuid5 ids are uniformly spread: the first ids by order are a fair, stable sample.
+        key = "tenant_id" if entity == "tenant" else "id"
+        query += sql.SQL(" ORDER BY {} LIMIT %s").format(sql.Identifier(key))
+        args += (limit,)
+    return query, args
+
+
+def stream(
+    conn: psycopg.Connection, query: sql.Composed, args: Sequence[Any], *, name: str
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Chunks of rows from a server-side cursor: memory stays flat on a 1 M-row table."""
+    with conn.cursor(name=name) as cur:
+        cur.itersize = CHUNK
+        cur.execute(query, args)
+        while chunk := cur.fetchmany(CHUNK):
+            yield chunk

@@ -1,0 +1,152 @@
+"""Expurge of expired load/DR datasets (FR-016) and the right to be forgotten.
+
+Both run under the env/tenant lock, leave an audit row, and seal a PII-free report
+in the WORM store; the evidence of earlier runs stays where it is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from factories.spec import tenant_uuid
+from seedbank import evidence
+from seedbank.adapters import audit
+from seedbank.adapters.lock import RunLock
+from seedbank.adapters.postgres import connect, tenant_transaction
+from seedbank.bootstrap import Wiring
+from seedbank.errors import LockHeld
+from seedbank.manifest import MODES
+from seedbank.purge import purge_dataset
+
+
+@dataclass
+class TenantOutcome:
+    env: str
+    tenant: str
+    purged: dict[str, dict[str, int]] = field(default_factory=dict)
+    skipped: str | None = None
+    evidence: dict[str, Any] | None = None
+
+
+def expired_modes(w: Wiring, *, env: str, tenant: str, now: datetime) -> list[str]:
+    tenant_id = tenant_uuid(env, tenant)
+    with connect(w.settings.database_url) as conn, tenant_transaction(conn, tenant_id):
+        rows = conn.execute(
+            "SELECT DISTINCT mode FROM seed_checkpoint WHERE tenant_id = %s AND env = %s"
+            " AND expires_at IS NOT NULL AND expires_at <= %s ORDER BY mode",
+            (tenant_id, env, now),
+        ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def expurge_tenant(w: Wiring, *, env: str, tenant: str, actor: str) -> TenantOutcome:
+    """Purge every expired dataset of env/tenant; a no-op when none is expired."""
+    outcome = TenantOutcome(env=env, tenant=tenant)
+    now = datetime.now(UTC)
+    modes = expired_modes(w, env=env, tenant=tenant, now=now)
+    if not modes:
+        return outcome
+    tenant_id, run_id = tenant_uuid(env, tenant), uuid.uuid4()
+    lock = RunLock(
+        w.settings.database_url, env=env, tenant=tenant, tenant_id=tenant_id, run_id=run_id
+    )
+    try:
+        lock.acquire(holder=f"{actor} (expurge)")
+    except LockHeld as exc:
+        outcome.skipped = exc.sentence()  # a seed is running: the next schedule retries
+        return outcome
+    try:
+        with connect(w.settings.database_url) as conn:
+            for mode in modes:
+                outcome.purged[mode] = purge_dataset(conn, tenant_id=tenant_id, env=env, mode=mode)
+        document = _report("expurge", env, tenant, run_id, actor, outcome.purged)
+        outcome.evidence = evidence.seal(
+            w,
+            tenant_id=tenant_id,
+            run_id=run_id,
+            kind="expurge",
+            key=f"expurge/{env}/{tenant}/{run_id}.json",
+            document=document,
+        )
+        _audit(w, env, tenant, run_id, actor, "expurge", f"expurged {', '.join(modes)}", outcome)
+    finally:
+        lock.release()
+    return outcome
+
+
+def forget_tenant(
+    w: Wiring, *, env: str, tenant: str, actor: str, wait_seconds: float
+) -> TenantOutcome:
+    """Remove every synthetic row and checkpoint of env/tenant in every mode."""
+    outcome = TenantOutcome(env=env, tenant=tenant)
+    tenant_id, run_id = tenant_uuid(env, tenant), uuid.uuid4()
+    lock = RunLock(
+        w.settings.database_url, env=env, tenant=tenant, tenant_id=tenant_id, run_id=run_id
+    )
+    lock.acquire(wait_seconds=wait_seconds, holder=f"{actor} (forget)")
+    try:
+        with connect(w.settings.database_url) as conn:
+            for mode in MODES:
+                outcome.purged[mode] = purge_dataset(conn, tenant_id=tenant_id, env=env, mode=mode)
+            with tenant_transaction(conn, tenant_id):
+                cur = conn.execute("DELETE FROM tenant WHERE tenant_id = %s", (tenant_id,))
+                outcome.purged["tenant"] = {"tenant": cur.rowcount}
+                conn.execute("DELETE FROM seed_checkpoint WHERE tenant_id = %s", (tenant_id,))
+        document = _report("forget", env, tenant, run_id, actor, outcome.purged)
+        outcome.evidence = evidence.seal(
+            w,
+            tenant_id=tenant_id,
+            run_id=run_id,
+            kind="forget",
+            key=f"forget/{env}/{tenant}/{run_id}.json",
+            document=document,
+        )
+        _audit(w, env, tenant, run_id, actor, "forget", "removed every synthetic row", outcome)
+    finally:
+        lock.release()
+    return outcome
+
+
+def _report(
+    kind: str, env: str, tenant: str, run_id: uuid.UUID, actor: str, purged: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "run_id": str(run_id),
+        "env": env,
+        "tenant": tenant,
+        "tenant_id": str(tenant_uuid(env, tenant)),
+        "actor": actor,
+        "at": datetime.now(UTC).isoformat(),
+        "deleted_rows": purged,
+        "deleted_total": sum(n for per_mode in purged.values() for n in per_mode.values()),
+    }
+
+
+def _audit(
+    w: Wiring,
+    env: str,
+    tenant: str,
+    run_id: uuid.UUID,
+    actor: str,
+    event: str,
+    reason: str,
+    outcome: TenantOutcome,
+) -> None:
+    audit.record(
+        w.settings.database_url,
+        audit.AuditEvent(
+            tenant_id=tenant_uuid(env, tenant),
+            env=env,
+            tenant=tenant,
+            event=event,
+            outcome="done",
+            reason=reason,
+            actor=actor,
+            run_id=run_id,
+            detail={"deleted": outcome.purged, "evidence": outcome.evidence},
+        ),
+    )

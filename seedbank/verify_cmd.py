@@ -1,0 +1,274 @@
+"""`seed_data verify` and `seed_data verify-evidence`: re-checking after the fact.
+
+`verify` re-runs every gate over what the database holds now (FR-004, FR-006: the
+Argo CD post-sync check runs it through the `verify` flow); the PII proof needs the
+salt, so Vault down fails closed exactly like a seed, and its report is audited and
+sealed in WORM like a run's (so `verify-evidence` re-checks it too). `verify-evidence` re-checks a
+sealed run report in the WORM store: checksum, Vault transit signature, COMPLIANCE
+retention still in force, and that the object is the report of that run (FR-022).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from factories.spec import tenant_uuid
+from seedbank import conformance, evidence
+from seedbank.adapters import audit
+from seedbank.adapters.lock import RunLock
+from seedbank.adapters.postgres import bind_tenant, connect, tenant_transaction
+from seedbank.adapters.vault import VaultClient
+from seedbank.adapters.worm import WormStore, s3_client
+from seedbank.bootstrap import wire
+from seedbank.errors import VerificationFailed
+from seedbank.gates import GateResult, GateTarget, failure_sentence, run_gates, smoke_config
+from seedbank.profiles import check_target, load_profile
+from seedbank.settings import Settings
+from seedbank.stages import new_run
+
+
+@dataclass(frozen=True)
+class Verification:
+    gates: list[GateResult]
+    report: dict[str, Any]
+
+    @property
+    def failed(self) -> bool:
+        return any(g.failed for g in self.gates)
+
+    def raise_if_failed(self) -> None:
+        if self.failed:
+            raise VerificationFailed(
+                failure_sentence(self.gates),
+                fix="see the per-gate findings above; purge and reseed once the cause is fixed",
+            )
+
+
+def vault_client(settings: Settings) -> VaultClient:
+    token = settings.vault_token.get_secret_value() if settings.vault_token else None
+    return VaultClient(settings.vault_addr, token, kv_mount=settings.vault_kv_mount)
+
+
+def verify_database(
+    settings: Settings, *, env: str, tenant: str, mode: str, actor: str, wait_seconds: float = 0.0
+) -> Verification:
+    """Every gate over the env/tenant/mode dataset as stored; audited (FR-006)."""
+    env, tenant = check_target(env=env, tenant=tenant)
+    loaded = load_profile(settings.profiles_dir, env=env, tenant=tenant)
+    ctx = new_run(loaded.manifest, dry_run=False, actor=actor, mode=mode).ctx
+    started = datetime.now(UTC)
+    # Fail closed like a seed: no salt, no PII proof; no sealed record, no verdict.
+    w = wire(settings)
+    salt = w.vault.read_salt(env, tenant, version=ctx.salt_version)
+    w.worm.check_object_lock()
+    lock = RunLock(
+        settings.database_url, env=env, tenant=tenant, tenant_id=ctx.tenant_id, run_id=ctx.run_id
+    )
+    lock.acquire(wait_seconds=wait_seconds, holder=f"{actor} (verify)")
+    try:
+        target = GateTarget(
+            spec=ctx.spec,
+            salt_version=ctx.salt_version,
+            run_id=ctx.run_id,
+            audit_url=settings.database_url,
+            actor=actor,
+        )
+        smoke = smoke_config(settings.redis_url, ctx.manifest.rate_limit)
+        with connect(settings.database_url) as conn, conn.transaction(force_rollback=True):
+            bind_tenant(conn, ctx.tenant_id)
+            gates = run_gates(conn, target, salt=salt.value, smoke=smoke)
+    finally:
+        lock.release()
+    failed = any(g.failed for g in gates)
+    found = next((g.figures.get("found") for g in gates if g.name == "counts"), None) or {}
+    report: dict[str, Any] = {
+        "kind": "verify",
+        "run_id": str(ctx.run_id),
+        "env": env,
+        "tenant": tenant,
+        "tenant_id": str(ctx.tenant_id),
+        "mode": ctx.mode,
+        "dry_run": False,
+        "actor": actor,
+        "manifest_digest": ctx.spec.manifest_digest,
+        "manifest_version": ctx.manifest.metadata.version,
+        "salt_version": ctx.salt_version,
+        "started_at": started.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "outcome": "failed" if failed else "succeeded",
+        "error": failure_sentence(gates) if failed else None,
+        "counts": dict(found),
+        "expected_counts": {e: ctx.spec.count(e) for e in found},
+        "verification": conformance.verification_section(
+            gates, ctx.manifest.rate_limit.model_dump(mode="json")
+        ),
+    }
+    audit.record(
+        settings.database_url,
+        audit.AuditEvent(
+            tenant_id=ctx.tenant_id,
+            env=env,
+            tenant=tenant,
+            event="verify",
+            outcome="failed" if failed else "passed",
+            reason=failure_sentence(gates) if failed else "every verification gate passed",
+            actor=actor,
+            run_id=ctx.run_id,
+            detail={"mode": ctx.mode, "gates": {g.name: g.status for g in gates}},
+        ),
+    )
+    report["evidence"] = evidence.seal(
+        w,
+        tenant_id=ctx.tenant_id,
+        run_id=ctx.run_id,
+        kind="verify",
+        key=f"verify/{env}/{tenant}/{ctx.run_id}.json",
+        document=report,
+    )
+    return Verification(gates, report)
+
+
+def verify_command(
+    settings: Settings,
+    *,
+    env: str,
+    tenant: str,
+    mode: str,
+    report: Path | None,
+    wait: float,
+    actor: str,
+) -> None:
+    """`seed_data verify`: the per-gate table, the report if asked, exit 10 on failure."""
+    outcome = verify_database(
+        settings, env=env, tenant=tenant, mode=mode, actor=actor, wait_seconds=wait
+    )
+    typer.echo(f"verify {env}/{tenant} ({mode}): {'FAILED' if outcome.failed else 'passed'}")
+    for line in conformance.gate_table(outcome.gates):
+        typer.echo(line)
+    sealed, run_id = outcome.report["evidence"], outcome.report["run_id"]
+    typer.echo(f"  sealed: s3://{sealed['bucket']}/{sealed['key']} (verification {run_id})")
+    if report is not None:
+        conformance.write(report, outcome.report)
+        typer.echo(f"  report: {report} (+ .md)")
+    outcome.raise_if_failed()
+
+
+# --- verify-evidence --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvidenceCheck:
+    object_key: str
+    check: str
+    ok: bool
+    detail: str
+
+
+def verify_evidence(
+    settings: Settings, *, run_id: str, env: str, tenant: str
+) -> list[EvidenceCheck]:
+    """Every check of every evidence object indexed for the run; raises when one fails."""
+    env, tenant = check_target(env=env, tenant=tenant)
+    try:
+        run = uuid.UUID(run_id)
+    except ValueError:
+        raise VerificationFailed(
+            f"{run_id!r} is not a run id", fix="pass the run id the seed printed (a UUID)"
+        ) from None
+    tenant_id = tenant_uuid(env, tenant)
+    with connect(settings.database_url) as conn, tenant_transaction(conn, tenant_id):
+        rows = conn.execute(
+            "SELECT kind, bucket, object_key, version_id, sha256, signature FROM seed_evidence"
+            " WHERE tenant_id = %s AND run_id = %s ORDER BY created_at",
+            (tenant_id, run),
+        ).fetchall()
+    if not rows:
+        raise VerificationFailed(
+            f"no sealed evidence is indexed for run {run} of {env}/{tenant}",
+            fix="check the run id, env and tenant (dry runs publish no evidence)",
+        )
+    vault = vault_client(settings)
+    client = s3_client(settings.s3_endpoint_url)
+    checks: list[EvidenceCheck] = []
+    for kind, bucket, key, version, sha, signature in rows:
+        worm = WormStore(client, bucket)
+        body = worm.get_bytes(key, version)
+        computed = hashlib.sha256(body).hexdigest()
+        checks.append(
+            EvidenceCheck(
+                key,
+                "checksum",
+                computed == sha,
+                "SHA-256 of the stored version matches the index"
+                if computed == sha
+                else "the stored version's SHA-256 differs from the indexed one",
+            )
+        )
+        valid = vault.verify(settings.vault_transit_key, str(sha).encode(), str(signature))
+        checks.append(
+            EvidenceCheck(
+                key,
+                "signature",
+                valid,
+                "Vault transit signature of the SHA-256 is valid"
+                if valid
+                else "the Vault transit signature does not match the indexed SHA-256",
+            )
+        )
+        checks.append(_retention(worm, key, version))
+        checks.append(_names_run(key, kind, body, run))
+    return checks
+
+
+def _retention(worm: WormStore, key: str, version: str) -> EvidenceCheck:
+    retention = worm.retention(key, version)
+    mode = retention.get("Mode")
+    until = retention.get("RetainUntilDate")
+    in_force = isinstance(until, datetime) and until > datetime.now(UTC)
+    ok = mode == "COMPLIANCE" and in_force
+    detail = f"Object Lock {mode}, retained until {until:%Y-%m-%dT%H:%M:%SZ}" if until else ""
+    if not ok:
+        detail = (
+            f"retention is {mode or 'absent'}, not COMPLIANCE"
+            if mode != "COMPLIANCE"
+            else "the retention date has passed"
+        )
+    return EvidenceCheck(key, "retention", ok, detail)
+
+
+def _names_run(key: str, kind: str, body: bytes, run: uuid.UUID) -> EvidenceCheck:
+    try:
+        named = json.loads(body).get("run_id")
+    except (ValueError, AttributeError):
+        named = None
+    ok = named == str(run)
+    detail = f"the {kind} names run {run}" if ok else "the object is not the report of this run"
+    return EvidenceCheck(key, "run", ok, detail)
+
+
+def verify_evidence_command(settings: Settings, *, run_id: str, env: str, tenant: str) -> None:
+    """`seed_data verify-evidence`: one line per check, exit 10 when one fails."""
+    checks = verify_evidence(settings, run_id=run_id, env=env, tenant=tenant)
+    for c in checks:
+        typer.echo(f"  {'ok' if c.ok else 'FAILED':<6} {c.check:<10} {c.object_key}: {c.detail}")
+    raise_if_evidence_failed(run_id, checks)
+    typer.echo(f"evidence of run {run_id} verified")
+
+
+def raise_if_evidence_failed(run_id: str, checks: list[EvidenceCheck]) -> None:
+    bad = [c for c in checks if not c.ok]
+    if bad:
+        raise VerificationFailed(
+            f"evidence of run {run_id} failed: "
+            + "; ".join(f"{c.check} ({c.detail})" for c in bad),
+            fix="treat the report as untrusted; the audit trail and the WORM version history"
+            " show what changed",
+        )

@@ -1,0 +1,305 @@
+"""The verification gates against real PostgreSQL: a clean dataset passes, each kind of
+tampering fails the right gate naming entity, row id and field, never the value.
+
+The dataset is seeded once per module in-process (the dry-run write path, committed);
+most tampering happens inside the gates' own transaction and is rolled back with it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+
+from factories.digest import combine_folds
+from seedbank import stages
+from seedbank.adapters.postgres import bind_tenant
+from seedbank.adapters.vault import Salt
+from seedbank.gates import GateResult, GateTarget, run_gates
+from seedbank.profiles import load_profile
+from tests.support.databases import ScratchDatabase
+from tests.support.world import write_profile
+
+RAW_EMAIL = "maria.silva@gmail.com"
+
+
+@dataclass(frozen=True)
+class Seeded:
+    db: ScratchDatabase
+    target: GateTarget
+    salt: bytes
+
+
+@pytest.fixture(scope="module")
+def seeded(database: ScratchDatabase, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    tenant = f"t-{secrets.token_hex(5)}"
+    root = tmp_path_factory.mktemp("profiles")
+    write_profile(root, env="dev", tenant=tenant)
+    manifest = load_profile(root, env="dev", tenant=tenant).manifest
+    run = stages.new_run(manifest, dry_run=True, actor="test")
+    run.salt = Salt(version=manifest.pii.salt_version, value=secrets.token_bytes(32))
+    with psycopg.connect(database.app_url) as conn, conn.transaction():
+        bind_tenant(conn, run.ctx.tenant_id)
+        stages.seed_in_transaction(run, conn)
+    folds: dict[str, int] = {}
+    for b in run.batches:
+        folds[b["entity"]] = combine_folds((folds.get(b["entity"], 0), int(b["fold"], 16)))
+    target = GateTarget(
+        spec=run.ctx.spec,
+        salt_version=manifest.pii.salt_version,
+        run_id=run.ctx.run_id,
+        generated_folds=folds,
+        audit_url=database.app_url,
+        actor="test",
+    )
+    return Seeded(database, target, run.salt.value)
+
+
+def gates(
+    s: Seeded, *tamper: str, target: GateTarget | None = None, salt: bytes | None = b""
+) -> dict[str, GateResult]:
+    """Every gate over the dataset after `tamper` statements (all rolled back after)."""
+    with psycopg.connect(s.db.app_url) as conn, conn.transaction(force_rollback=True):
+        bind_tenant(conn, s.target.tenant_id)
+        for statement in tamper:
+            conn.execute(statement.replace(":t", f"'{s.target.tenant_id}'"))
+        results = run_gates(conn, target or s.target, salt=s.salt if salt == b"" else salt)
+    return {r.name: r for r in results}
+
+
+def one_id(s: Seeded, statement: str) -> str:
+    with psycopg.connect(s.db.app_url) as conn:
+        bind_tenant(conn, s.target.tenant_id)
+        row = conn.execute(statement, (s.target.tenant_id,)).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def cells(result: GateResult) -> set[tuple[str, str | None, str | None]]:
+    return {(f.entity, f.row_id, f.field) for f in result.failures}
+
+
+def test_a_clean_dataset_passes_every_gate(seeded: Seeded) -> None:
+    results = gates(seeded)
+    assert list(results) == [
+        "counts",
+        "referential",
+        "rls-probe",
+        "pii",
+        "contract",
+        "invariants",
+        "determinism",
+        "api-smoke",
+    ]
+    for name, result in results.items():
+        expected = "skipped" if name == "api-smoke" else "passed"
+        assert result.status == expected, (name, result.failures)
+    spec = seeded.target.spec
+    assert results["counts"].figures["rows"] == sum(spec.count(e) for e in spec.counts) + 1
+    # app_user 2 + advisor 3 + customer 5 + address 2 catalogued fields per row
+    proven = 2 * spec.count("app_user") + 3 * spec.count("advisor") + 5 * spec.count("customer")
+    assert results["pii"].figures["values_proven"] == proven + 2 * spec.count("address")
+    assert results["rls-probe"].figures["writes_refused"] == 18
+    assert results["contract"].figures["validated"] > 0
+    assert results["invariants"].figures["loans"] == spec.count("loan")
+
+
+def test_an_unmasked_email_fails_pii_naming_the_cell_never_the_value(seeded: Seeded) -> None:
+    customer = one_id(seeded, "SELECT id FROM customer WHERE tenant_id = %s ORDER BY id LIMIT 1")
+    results = gates(seeded, f"UPDATE customer SET email = '{RAW_EMAIL}' WHERE id = '{customer}'")
+    assert results["pii"].status == "failed"
+    assert cells(results["pii"]) == {("customer", customer, "email")}
+    assert results["determinism"].status == "failed"
+    assert ("customer", None, None) in cells(results["determinism"])
+    dumped = json.dumps([r.as_dict() for r in results.values()])
+    assert "maria" not in dumped
+    assert "gmail" not in dumped
+
+
+def test_raw_pii_in_free_text_is_found_by_the_scan(seeded: Seeded) -> None:
+    tx = one_id(seeded, "SELECT id FROM financial_transaction WHERE tenant_id = %s LIMIT 1")
+    results = gates(
+        seeded,
+        "UPDATE financial_transaction SET description = 'PIX para +55 11 91234-5678'"
+        f" WHERE id = '{tx}'",
+    )
+    assert cells(results["pii"]) == {("financial_transaction", tx, "description")}
+    assert "91234" not in json.dumps(results["pii"].as_dict())
+
+
+def test_without_the_salt_the_pii_gate_is_skipped_not_passed(seeded: Seeded) -> None:
+    results = gates(seeded, salt=None)
+    assert results["pii"].status == "skipped"
+    assert "salt" in results["pii"].figures["reason"]
+
+
+def test_a_balance_off_the_ledger_fails_invariants(seeded: Seeded) -> None:
+    account = one_id(
+        seeded, "SELECT id FROM bank_account WHERE tenant_id = %s AND balance > 0 LIMIT 1"
+    )
+    results = gates(seeded, f"UPDATE bank_account SET balance = balance + 1 WHERE id = '{account}'")
+    assert cells(results["invariants"]) == {("bank_account", account, "balance")}
+
+
+def test_broken_amortisation_and_utilisation_fail_invariants(seeded: Seeded) -> None:
+    inst = one_id(seeded, "SELECT id FROM installment WHERE tenant_id = %s AND number = 1 LIMIT 1")
+    loan = one_id(seeded, f"SELECT loan_id FROM installment WHERE tenant_id = %s AND id = '{inst}'")
+    limit = one_id(seeded, "SELECT id FROM credit_limit WHERE tenant_id = %s LIMIT 1")
+    results = gates(
+        seeded,
+        f"UPDATE installment SET principal_part = principal_part + 0.01 WHERE id = '{inst}'",
+        f"UPDATE credit_limit SET used = amount + 1 WHERE id = '{limit}'",
+    )
+    found = cells(results["invariants"])
+    assert ("loan", loan, "principal") in found
+    assert ("installment", inst, "amount") in found
+    assert ("installment", inst, "balance_after") in found
+    assert ("credit_limit", limit, "used") in found
+
+
+def test_a_status_outside_the_enum_fails_the_contract(seeded: Seeded) -> None:
+    account = one_id(
+        seeded,
+        "SELECT id FROM bank_account WHERE tenant_id = %s AND status = 'active' ORDER BY id"
+        " LIMIT 1",
+    )
+    results = gates(seeded, f"UPDATE bank_account SET status = 'frozen' WHERE id = '{account}'")
+    assert results["contract"].status == "failed"
+    assert cells(results["contract"]) == {("bank_account", account, "status")}
+    assert results["invariants"].status == "passed"
+
+
+def test_a_missing_row_fails_counts(seeded: Seeded) -> None:
+    results = gates(
+        seeded,
+        "DELETE FROM financial_transaction WHERE id = (SELECT id FROM financial_transaction"
+        " WHERE tenant_id = :t ORDER BY id LIMIT 1)",
+    )
+    assert results["counts"].status == "failed"
+    assert cells(results["counts"]) == {("financial_transaction", None, None)}
+    assert "2999 rows" in results["counts"].failures[0].reason
+
+
+@pytest.fixture
+def cross_tenant_parent(seeded: Seeded) -> Iterator[tuple[str, str]]:
+    """A customer of the tenant pointed at an advisor of another tenant, forced by the
+    superuser with foreign-key triggers off (replica mode); restored afterwards."""
+    other = uuid.uuid4()
+    stranger = uuid.uuid4()
+    customer = one_id(seeded, "SELECT id FROM customer WHERE tenant_id = %s ORDER BY id LIMIT 1")
+    tenant = seeded.target.tenant_id
+    with psycopg.connect(seeded.db.admin_url) as admin:
+        original = admin.execute(
+            "SELECT advisor_id FROM customer WHERE tenant_id = %s AND id = %s", (tenant, customer)
+        ).fetchone()
+        assert original is not None
+        admin.execute(
+            "INSERT INTO tenant SELECT %s, 'other-bank', env, name, created_at FROM tenant"
+            " WHERE tenant_id = %s",
+            (other, tenant),
+        )
+        admin.execute(
+            "INSERT INTO advisor SELECT %s, %s, dataset, full_name, email, phone, branch_code,"
+            " created_at FROM advisor WHERE tenant_id = %s LIMIT 1",
+            (other, stranger, tenant),
+        )
+        admin.execute("SET session_replication_role = replica")
+        admin.execute(
+            "UPDATE customer SET advisor_id = %s WHERE tenant_id = %s AND id = %s",
+            (stranger, tenant, customer),
+        )
+    try:
+        yield customer, str(stranger)
+    finally:
+        with psycopg.connect(seeded.db.admin_url) as admin:
+            admin.execute(
+                "UPDATE customer SET advisor_id = %s WHERE tenant_id = %s AND id = %s",
+                (original[0], tenant, customer),
+            )
+            admin.execute("DELETE FROM advisor WHERE tenant_id = %s", (other,))
+            admin.execute("DELETE FROM tenant WHERE tenant_id = %s", (other,))
+
+
+def test_a_cross_tenant_parent_fails_referential(
+    seeded: Seeded, cross_tenant_parent: tuple[str, str]
+) -> None:
+    customer, _ = cross_tenant_parent
+    results = gates(seeded)
+    assert results["referential"].status == "failed"
+    assert cells(results["referential"]) == {("customer", customer, "advisor_id")}
+    assert "cross-tenant" in results["referential"].failures[0].reason
+    assert results["rls-probe"].status == "passed"  # the other tenant's rows stay invisible
+
+
+def test_a_loan_on_another_account_than_its_credit_limit_fails_referential(
+    seeded: Seeded,
+) -> None:
+    loan = one_id(seeded, "SELECT id FROM loan WHERE tenant_id = %s ORDER BY id LIMIT 1")
+    results = gates(
+        seeded,
+        "UPDATE loan SET account_id = (SELECT id FROM bank_account WHERE tenant_id = :t"
+        f" AND id <> loan.account_id ORDER BY id LIMIT 1) WHERE id = '{loan}'",
+    )
+    assert cells(results["referential"]) == {("loan", loan, "account_id")}
+    assert "credit limit" in results["referential"].failures[0].reason
+
+
+def test_the_rls_probe_refusal_is_audited_without_pii(seeded: Seeded) -> None:
+    results = gates(seeded)
+    probe = results["rls-probe"]
+    assert probe.status == "passed"
+    with psycopg.connect(seeded.db.app_url) as conn:
+        bind_tenant(conn, seeded.target.tenant_id)
+        row = conn.execute(
+            "SELECT event, outcome, reason, detail FROM seed_audit WHERE tenant_id = %s"
+            " AND id = %s",
+            (seeded.target.tenant_id, probe.figures["audit_id"]),
+        ).fetchone()
+    assert row is not None
+    event, outcome, reason, detail = row
+    assert (event, outcome) == ("rls_probe_refused", "refused")
+    assert "18 cross-tenant writes" in reason
+    assert detail["sqlstate"] == "42501"
+    assert len(detail["tables"]) == 18
+    assert detail["probe_tenant_id"] != str(seeded.target.tenant_id)
+
+
+def test_the_rls_probe_fails_on_a_connection_that_bypasses_rls(seeded: Seeded) -> None:
+    with psycopg.connect(seeded.db.admin_url) as conn, conn.transaction(force_rollback=True):
+        bind_tenant(conn, seeded.target.tenant_id)
+        (probe,) = run_gates(conn, seeded.target, salt=seeded.salt, only=["rls-probe"])
+    assert probe.status == "failed"
+    assert "bypasses row-level security" in probe.failures[0].reason
+
+
+def test_determinism_compares_with_the_last_successful_run(seeded: Seeded) -> None:
+    later = GateTarget(spec=seeded.target.spec, salt_version=seeded.target.salt_version)
+    assert gates(seeded, target=later)["determinism"].status == "skipped"
+    previous = uuid.uuid4()
+    record = (
+        "INSERT INTO seed_run (tenant_id, id, env, tenant, mode, status, dry_run,"
+        " manifest_digest, salt_version, manifest, dataset_digest, started_at, finished_at)"
+        f" VALUES (:t, '{previous}', 'dev', '{seeded.target.tenant}', 'baseline', 'succeeded',"
+        f" false, '{seeded.target.spec.manifest_digest}', {seeded.target.salt_version}, '{{}}',"
+        " '{digest}', now(), now())"
+    )
+    stored = gates(seeded)["determinism"].figures["stored_digest"]
+    same = gates(seeded, record.replace("{digest}", stored), target=later)["determinism"]
+    assert same.status == "passed"
+    assert same.figures["previous_run_id"] == str(previous)
+    other = gates(seeded, record.replace("{digest}", "0" * 64), target=later)["determinism"]
+    assert other.status == "failed"
+    assert cells(other) == {("seed_run", str(previous), "dataset_digest")}
+
+
+def test_run_gates_refuses_a_connection_outside_a_transaction(seeded: Seeded) -> None:
+    with (
+        psycopg.connect(seeded.db.app_url, autocommit=True) as conn,
+        pytest.raises(ValueError, match="tenant-bound transaction"),
+    ):
+        run_gates(conn, seeded.target, salt=seeded.salt)
