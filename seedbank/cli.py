@@ -6,6 +6,7 @@ Errors are turned into one sentence and an exit code here, in one place
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Annotated
@@ -241,6 +242,27 @@ def verify_evidence(
     from seedbank.verify_cmd import verify_evidence_command
 
     verify_evidence_command(Settings(), run_id=run_id, env=env, tenant=tenant)
+
+
+@app.command("load-test")
+def load_test_cmd(
+    tenant: Annotated[str, typer.Option(help="Tenant id.")],
+    env: Annotated[str, typer.Option(help="Env.")],
+    duration: Annotated[float, typer.Option(help="Seconds of load.", min=1, max=3600)] = 60.0,
+    mode: Annotated[str, typer.Option(help="Dataset whose ids are requested.")] = "baseline",
+    report: Annotated[Path | None, typer.Option(help="Write the JSON report here too.")] = None,
+) -> None:
+    """Drive /api/v1 with seeded ids at the manifest's rate (<= 80 % of its cap)."""
+    from seedbank.loadtest_run import run_load_test
+
+    env_name, tenant_id = check_target(env=env, tenant=tenant)
+    settings = Settings()
+    loaded = load_profile(settings.profiles_dir, env=env_name, tenant=tenant_id)
+    result = run_load_test(settings, loaded.manifest, duration_s=duration, mode=mode)
+    text = json.dumps(result.as_dict(), sort_keys=True, indent=2)
+    if report is not None:
+        report.write_text(text + "\n", encoding="utf-8")
+    typer.echo(text)
 
 
 salt_app = typer.Typer(help="Manage the env/tenant anonymisation salt in Vault (dev/CI).")

@@ -4,6 +4,7 @@ cross-tenant isolation, and the smoke's rate budget measured by the SERVICE (iss
 from __future__ import annotations
 
 import copy
+import json
 import os
 import secrets
 import time
@@ -239,3 +240,32 @@ def test_the_smoke_backs_off_on_429_and_still_validates_every_response(
     print(
         f"backoff: {result.requests} requests, {result.retries} retries, {result.duration_s:.1f} s"
     )
+
+
+def test_load_test_stays_under_80_percent_of_cap_and_reports_percentiles(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = seeded.world
+    api = api_settings()  # the service enforces the profile's cap: 1200 rpm
+    client = redis.Redis.from_url(os.environ["SEEDBANK_REDIS_URL"])
+    for scope in ("api", "load"):
+        client.delete(bucket_key(scope, env=world.env, tenant=world.tenant))
+    with serve_api(api) as url:
+        monkeypatch.setenv("SEEDBANK_API_BASE_URL", url)
+        monkeypatch.setenv("SEEDBANK_API_TOKEN_KEY", api.token_key.get_secret_value())
+        since = time.time()
+        code = main(["load-test", f"--tenant={world.tenant}", f"--env={world.env}", "--duration=8"])
+        count, served_rpm, by_status = _served_rpm(Api(url, api, world.env), world.tenant, since)
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["requests"] == count > 60  # ~15 req/s for 8 s
+    assert by_status == {"200": count}
+    assert served_rpm <= 0.8 * report["cap_rpm"], served_rpm
+    assert report["achieved_rpm"] <= 0.8 * report["cap_rpm"]
+    assert report["throttled_429"] == 0
+    assert report["errors"] == 0
+    latency = report["latency_ms"]
+    assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"]
+    volumetry = report["volumetry"]
+    assert volumetry["financial_transaction"]["rows"] == 3000
+    assert volumetry["financial_transaction"]["bytes"] > 3000 * 50
