@@ -151,3 +151,34 @@ def test_deployment_run_exits_0_on_success_and_1_when_a_guard_fails(world: World
     failed = _deployment_run(world)
     assert failed.returncode == 1
     assert ("salt_mismatch", "refused") in [e[:2] for e in world.audit_events()]
+
+
+def test_a_failed_flow_run_retried_like_the_ui_does_completes(world: World) -> None:
+    """The UI's Retry puts the same flow run back to AwaitingRetry; the worker re-runs it."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.states import AwaitingRetry
+
+    world.edit_profile(**{"pii.salt_version": 9})
+    failed = _deployment_run(world)
+    assert failed.returncode == 1
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(sort=FlowRunSort.EXPECTED_START_TIME_DESC, limit=30)
+        mine = [
+            r
+            for r in runs
+            if r.parameters.get("tenant") == world.tenant and r.state_type == StateType.FAILED
+        ]
+        assert len(mine) == 1
+        run_id = mine[0].id
+        world.edit_profile(**{"pii.salt_version": 1})  # the operator fixes the cause
+        client.set_flow_run_state(run_id, AwaitingRetry(), force=True)
+        deadline = time.monotonic() + 180
+        state = client.read_flow_run(run_id).state
+        while time.monotonic() < deadline and (state is None or not state.is_final()):
+            time.sleep(1)
+            state = client.read_flow_run(run_id).state
+    assert state is not None
+    assert state.type == StateType.COMPLETED, state
+    assert world.query("SELECT status FROM seed_run ORDER BY started_at") == [("succeeded",)]
