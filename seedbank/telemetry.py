@@ -26,6 +26,11 @@ def redaction_processor(
     return dict(redact(dict(event_dict)))
 
 
+def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
+    # sys.stderr resolved per logger, not once: a test runner or a daemon may swap it.
+    return structlog.PrintLogger(file=sys.stderr)
+
+
 def configure_logging(*, json: bool | None = None, level: int = logging.INFO) -> None:
     use_json = not sys.stderr.isatty() if json is None else json
     renderer: Any = (
@@ -43,7 +48,7 @@ def configure_logging(*, json: bool | None = None, level: int = logging.INFO) ->
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
 

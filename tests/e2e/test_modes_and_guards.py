@@ -223,3 +223,33 @@ def test_dr_drill_restores_the_expected_digest_and_seals_a_report(
     sealed = json.loads(s3().get_object(Bucket=world.bucket, Key=key)["Body"].read())
     assert sealed["expected_dataset_digest"] == sealed["restored_dataset_digest"]
     assert rows_of(world, "dr") == report["counts"]["customer"]
+
+
+def test_dr_drill_on_the_homolog_volume_measures_its_restore_time(
+    pg_server_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with isolated_world(pg_server_url, tmp_path, monkeypatch, env="homolog") as world:
+        here = datetime.now(UTC).astimezone(ZoneInfo("America/Sao_Paulo"))
+        world.edit_profile(
+            **{
+                "window.start": (here - timedelta(hours=1)).strftime("%H:00"),
+                "window.end": (here + timedelta(hours=2)).strftime("%H:00"),
+            }
+        )
+        report = dr_drill(
+            tenant=world.tenant, env=world.env, actor="test", breakglass="DR rehearsal INC-7"
+        )
+        assert report["digest_equal"] is True
+        assert report["counts"]["financial_transaction"] == 9000  # homolog is 3x dev
+        assert report["within_target"] is True
+        print(f"homolog DR drill: restore {report['restore_seconds']} s of {report['counts']}")
+        sealed = json.loads(
+            s3().get_object(Bucket=world.bucket, Key=report["evidence"]["key"])["Body"].read()
+        )
+        assert sealed["restore_seconds"] == report["restore_seconds"]
+        assert sealed["gates"]  # the restore's gates, PII proof included
+        assert any(g["name"] == "pii" and g["status"] == "passed" for g in sealed["gates"])
+        capsys.readouterr()
