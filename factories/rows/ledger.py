@@ -44,6 +44,7 @@ PURPOSES: tuple[_P, ...] = (
     _CASH,
 )
 OPENING: _P = ("credit", "Depósito inicial", 100_000, 2_000_000, False)
+_TX_SPAN_S = int(TX_WINDOW.total_seconds() - 1)
 
 
 def tx_entry(rc: RowContext, t: int) -> tuple[_P, int, int]:
@@ -118,7 +119,7 @@ def financial_transaction(rc: RowContext, t: int, scenario: str | None = None) -
     if t < rc.n["bank_account"]:  # opening deposit: first entry of the window
         booked = rc.as_of - TX_WINDOW
     else:
-        booked = rc.before(1 + lane(r, 3) % int(TX_WINDOW.total_seconds() - 1))
+        booked = rc.before(1 + lane(r, 3) % _TX_SPAN_S)
     return (
         rc.tenant_id,
         rc.ids["financial_transaction"](t),

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ import pytest
 from flows.dr_drill import dr_drill
 from flows.expurge import expurge
 from seedbank.cli import main
-from tests.support.world import World, isolated_world, s3
+from tests.support.world import World, deployment_run, isolated_world, s3
 
 pytestmark = pytest.mark.e2e
 
@@ -26,36 +24,6 @@ def run(world: World, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[
     captured = capsys.readouterr()
     lines = captured.out.strip().splitlines()
     return code, (json.loads(lines[-1]) if code == 0 and lines else None), captured.err
-
-
-def deployment_run(
-    world: World, name: str, params: dict[str, Any], timeout: int = 180
-) -> subprocess.CompletedProcess[str]:
-    """Run a deployment on the local worker, pointed at this world's database and bucket."""
-    overrides = {
-        "SEEDBANK_DATABASE_URL": world.db.app_url,
-        "SEEDBANK_EVIDENCE_BUCKET": world.bucket,
-        "SEEDBANK_PROFILES_DIR": str(world.profiles),
-    }
-    return subprocess.run(
-        [
-            str(Path(sys.executable).parent / "prefect"),
-            "deployment",
-            "run",
-            name,
-            "--params",
-            json.dumps(params),
-            "--job-variable",
-            f"env={json.dumps(overrides)}",
-            "--watch",
-            "--watch-timeout",
-            str(timeout),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=timeout + 30,
-        check=False,
-    )
 
 
 def rows_of(world: World, mode: str) -> int:

@@ -17,7 +17,7 @@ import pytest
 from seedbank.adapters.lock import RunLock
 from seedbank.cli import main
 from tests.support.stackenv import REPO
-from tests.support.world import World
+from tests.support.world import World, deployment_run
 
 pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent
@@ -116,31 +116,8 @@ def test_sigkilled_worker_mid_run_still_yields_exact_counts(
     assert set(restarted).isdisjoint(workers)
 
 
-def _deployment_run(world: World, timeout: int = 180) -> subprocess.CompletedProcess[str]:
-    env_overrides = {
-        "SEEDBANK_DATABASE_URL": world.db.app_url,
-        "SEEDBANK_EVIDENCE_BUCKET": world.bucket,
-        "SEEDBANK_PROFILES_DIR": str(world.profiles),
-    }
-    return subprocess.run(
-        [
-            str(BIN / "prefect"),
-            "deployment",
-            "run",
-            "seed/tenant",
-            "--params",
-            json.dumps({"tenant": world.tenant, "env": world.env}),
-            "--job-variable",
-            f"env={json.dumps(env_overrides)}",
-            "--watch",
-            "--watch-timeout",
-            str(timeout),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=timeout + 30,
-        check=False,
-    )
+def _deployment_run(world: World) -> subprocess.CompletedProcess[str]:
+    return deployment_run(world, "seed/tenant", {"tenant": world.tenant, "env": world.env})
 
 
 def test_deployment_run_exits_0_on_success_and_1_when_a_guard_fails(world: World) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +22,7 @@ import yaml
 from factories.spec import tenant_uuid
 from seedbank.adapters.postgres import bind_tenant
 from seedbank.adapters.vault import VaultClient, salt_path
+from seedbank.models import DOMAIN_TABLES, table_name
 from seedbank.profiles import default_profiles_dir
 from tests.support.databases import ScratchDatabase, temporary_database
 
@@ -95,21 +99,7 @@ class World:
         """Rows of this tenant in every domain table, seen by the owner (no RLS)."""
         total = 0
         with psycopg.connect(self.db.admin_url) as conn:
-            for table in (
-                "tenant",
-                "app_user",
-                "advisor",
-                "account_category",
-                "supplier",
-                "customer",
-                "address",
-                "bank_account",
-                "credit_limit",
-                "contract",
-                "loan",
-                "installment",
-                "financial_transaction",
-            ):
+            for table in (table_name(model) for model in DOMAIN_TABLES):
                 row = conn.execute(
                     f"SELECT count(*) FROM {table} WHERE tenant_id = %s", (self.tenant_id,)
                 ).fetchone()
@@ -161,3 +151,33 @@ def isolated_world(
             client.secrets.kv.v2.delete_metadata_and_all_versions(
                 path=salt_path(env, tenant), mount_point="secret"
             )
+
+
+def deployment_run(
+    world: World, name: str, params: dict[str, Any], timeout: int = 180
+) -> subprocess.CompletedProcess[str]:
+    """`prefect deployment run NAME --watch` on the local worker, pointed at this world."""
+    overrides = {
+        "SEEDBANK_DATABASE_URL": world.db.app_url,
+        "SEEDBANK_EVIDENCE_BUCKET": world.bucket,
+        "SEEDBANK_PROFILES_DIR": str(world.profiles),
+    }
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "prefect"),
+            "deployment",
+            "run",
+            name,
+            "--params",
+            json.dumps(params),
+            "--job-variable",
+            f"env={json.dumps(overrides)}",
+            "--watch",
+            "--watch-timeout",
+            str(timeout),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout + 30,
+        check=False,
+    )

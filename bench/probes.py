@@ -1,0 +1,93 @@
+"""Probes sampled during a phase: the Celery worker tree's memory and the machine's CPU."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import psutil  # type: ignore[import-untyped]  # no stubs pinned; comes with Prefect
+
+
+@dataclass
+class MemoryPeak:
+    """Peaks over the samples: one process's RSS, and the whole worker tree's RSS / PSS;
+    and the CPU seconds (user + system) the tree used over the window."""
+
+    process_rss_mb: float = 0.0
+    tree_rss_mb: float = 0.0
+    tree_pss_mb: float = 0.0
+    samples: int = 0
+    cpu_s: float = 0.0
+
+
+class MemorySampler(threading.Thread):
+    """Samples the worker's main process and its pool children every `interval_s`."""
+
+    def __init__(self, pid: int, interval_s: float = 0.25) -> None:
+        super().__init__(name="rss-sampler", daemon=True)
+        self._root = psutil.Process(pid)
+        self._interval = interval_s
+        self._stop_event = threading.Event()
+        self._lock = threading.Lock()
+        self._cpu: dict[int, float] = {}
+        self._cpu_base = 0.0
+        self.peak = MemoryPeak()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self._interval):
+            self.sample()
+
+    def sample(self) -> None:
+        with self._lock:
+            self._sample()
+
+    def _sample(self) -> None:
+        try:
+            procs = [self._root, *self._root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return
+        rss = pss = 0.0
+        for proc in procs:
+            try:
+                info = proc.memory_full_info()
+                times = proc.cpu_times()
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            self._cpu[proc.pid] = times.user + times.system
+            mb = info.rss / 2**20
+            rss += mb
+            pss += getattr(info, "pss", info.rss) / 2**20
+            self.peak.process_rss_mb = max(self.peak.process_rss_mb, mb)
+        self.peak.tree_rss_mb = max(self.peak.tree_rss_mb, rss)
+        self.peak.tree_pss_mb = max(self.peak.tree_pss_mb, pss)
+        self.peak.samples += 1
+
+    def take(self) -> MemoryPeak:
+        """The peaks since the last `take` (one measured run), then start afresh."""
+        with self._lock:
+            self._sample()
+            used = sum(self._cpu.values())
+            peak, self.peak = self.peak, MemoryPeak()
+            peak.cpu_s, self._cpu_base = round(used - self._cpu_base, 2), used
+        return peak
+
+    def stop(self) -> MemoryPeak:
+        self._stop_event.set()
+        self.join(timeout=5)
+        return self.peak
+
+
+class CpuMeter:
+    """Share of the machine's CPU time that was busy between `start` and `busy`."""
+
+    def __init__(self) -> None:
+        self._start = psutil.cpu_times()
+
+    def start(self) -> None:
+        self._start = psutil.cpu_times()
+
+    def busy(self) -> float:
+        end = psutil.cpu_times()
+        total = sum(end) - sum(self._start)
+        idle = (end.idle + end.iowait) - (self._start.idle + self._start.iowait)
+        return 1.0 - idle / total if total > 0 else 0.0

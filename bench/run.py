@@ -1,0 +1,187 @@
+"""`make bench`: seedbank end to end beside PostgreSQL's COPY ceiling and a naive peer.
+
+    python -m bench.run [--scale F] [--workers N] [--sample F] [--batch-size N] ...
+
+Prints progress lines, a table, the targets, and ONE final JSON line. Every database
+is a scratch one (`seedbank_bench_*`), dropped after its phase; the Celery workers are
+the bench's own, on Redis databases of their own. Figures: docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench import phases, report, scratch, workers
+from bench.ceiling import CeilingRun
+from bench.naive import NaiveRun
+from bench.phases import SeedPhase, say
+from bench.report import Measurement
+from bench.scratch import REPORTS
+from factories.spec import ENTITIES
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="bench", description=(__doc__ or "").splitlines()[0])
+    p.add_argument("--scale", type=float, default=1.0, help="fraction of the bench volume")
+    p.add_argument("--workers", type=int, default=2, help="Celery pool processes and loaders")
+    p.add_argument("--sample", type=float, default=0.1, help="naive peer's sample fraction")
+    p.add_argument("--batch-size", type=int, default=None, help="override generation.batch_size")
+    p.add_argument("--single-scale", type=float, default=None, help="scale of the 1-worker run")
+    p.add_argument("--skip-single", action="store_true", help="no 1-worker run")
+    p.add_argument("--skip-naive", action="store_true", help="no naive peer")
+    p.add_argument("--skip-dev", action="store_true", help="no dev baseline")
+    return p.parse_args(argv)
+
+
+def competing_load() -> list[str]:
+    """Other engineers' test suites distort every figure: name them in the output."""
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=False)  # noqa: S607
+    return [line.strip() for line in out.stdout.splitlines() if "pytest" in line]
+
+
+def machine() -> dict[str, Any]:
+    with psycopg.connect(scratch.need("SEEDBANK_PG_SERVER_URL")) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {"nproc": os.cpu_count(), "ram_gib": round(ram, 1), "postgres": row[0] if row else "?"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    busy = competing_load()
+    for line in busy:
+        say(f"WARNING: another test run shares the CPUs, figures will be distorted: {line[:90]}")
+    scratch.ensure_bucket()
+    wlog, env = REPORTS / "celery.log", phases.bench_env()
+    wlog.unlink(missing_ok=True)  # the workers of this run only
+    batch = args.batch_size
+    with tempfile.TemporaryDirectory(prefix="bench-profiles-") as tmp:
+        root = Path(tmp)
+        with workers.celery_workers(args.workers, env, wlog) as pool:
+            dev = None
+            if not args.skip_dev:
+                dev = phases.seed_phase("dev", "dev", root, pool, fraction=1.0, batch_size=None)
+            main_run = phases.seed_phase(
+                "seedbank", "bench", root, pool, fraction=args.scale, batch_size=batch
+            )
+        single = None
+        if not args.skip_single:
+            fraction = args.single_scale or args.scale
+            with workers.celery_workers(1, env, wlog) as pool1:
+                single = phases.seed_phase(
+                    "single", "bench", root, pool1, fraction=fraction, batch_size=batch
+                )
+        ceiling_run, ceiling_busy = phases.ceiling_phase(
+            root, fraction=args.scale, loaders=args.workers
+        )
+        naive_run = (
+            None if args.skip_naive else phases.naive_phase(root, fraction=args.scale * args.sample)
+        )
+    figures = summarise(args, main_run, single, dev, ceiling_run, ceiling_busy, naive_run)
+    figures["machine"], figures["competing_test_runs"] = machine(), busy
+    (REPORTS / "last.json").write_text(json.dumps(figures, indent=2, default=str))
+    print(figures["final_json"])  # the one machine-readable line, last
+    return 0
+
+
+def summarise(
+    args: argparse.Namespace,
+    main_run: SeedPhase,
+    single: SeedPhase | None,
+    dev: SeedPhase | None,
+    ceiling_run: CeilingRun,
+    ceiling_busy: float,
+    naive_run: NaiveRun | None,
+) -> dict[str, Any]:
+    """Print the table, the per-entity comparison and the targets; return every figure."""
+    seed_run, rows = main_run.run, main_run.run.rows
+    ceil = Measurement(
+        f"ceiling: binary COPY, {args.workers} loaders, rows pre-generated",
+        ceiling_run.rows,
+        ceiling_run.seconds,
+        note=f"CPU {ceiling_busy:.0%} busy during the loads",
+    )
+    seed = Measurement(
+        f"seedbank: seed flow end to end, {args.workers} Celery workers",
+        rows,
+        seed_run.seconds,
+        note="CLI start to sealed evidence: guards, lock, salt, WORM, batches, every gate;"
+        f" CPU {main_run.cpu_busy:.0%} busy",
+    )
+    seeding = seed_run.stages.get("seed-entities", 0.0)
+    table = [ceil, seed, Measurement("seedbank: seeding stage only", rows, seeding)]
+    speedup = None
+    if single is not None:
+        one = single.run
+        table.append(Measurement("seedbank: end to end, 1 Celery worker", one.rows, one.seconds))
+        one_seeding = one.stages.get("seed-entities", 0.0)
+        table.append(Measurement("seedbank: seeding stage, 1 worker", one.rows, one_seeding))
+        if one.rows == rows and one.stages.get("seed-entities") and seeding:
+            speedup = one.stages["seed-entities"] / seeding
+    if naive_run is not None:
+        projected = report.scale_seconds(naive_run.rows, naive_run.seconds, rows)
+        table.append(
+            Measurement(
+                "naive: factory-boy build + SQLModel add_all",
+                rows,
+                projected,
+                projected=True,
+                note=f"{naive_run.rows:,}-row sample in {naive_run.seconds:.1f} s (build"
+                f" {naive_run.build_s:.1f} s, ORM {naive_run.persist_s:.1f} s), scaled linearly",
+            )
+        )
+    if dev is not None:
+        table.append(Measurement("dev baseline: end to end", dev.run.rows, dev.run.seconds))
+    print("\n" + report.render_table(table, ceil))
+    found = seed_run.summary.get("counts", {})
+    counts = {e: int(found.get(e, 0)) for e in ENTITIES}  # FK order, like the levels
+    print("\nper entity level (wall s):")
+    timings = seed_run.summary.get("timings_s", {})
+    print(report.render_entities(counts, timings, ceiling_run.per_entity))
+    print(f"seedbank stages (s): {seed_run.stages}")
+    print(f"seedbank gates (s): {seed_run.gate_seconds()}")
+    mem = main_run.memory
+    print(
+        f"worker memory peaks (MB): one process RSS {mem.process_rss_mb:.0f}; whole tree RSS"
+        f" {mem.tree_rss_mb:.0f}, PSS {mem.tree_pss_mb:.0f} ({mem.samples} samples);"
+        f" worker CPU {mem.cpu_s:.1f} s over the run"
+    )
+    goals = report.targets(
+        ratio_to_ceiling=report.ratio(seed.rows_per_s, ceil.rows_per_s),
+        dev_seconds=dev.run.seconds if dev else None,
+        peak_rss_mb=mem.process_rss_mb,
+        worker_speedup=speedup,
+    )
+    print("targets:" + "".join("\n" + g.line() for g in goals))
+    return {
+        "args": vars(args),
+        "table": [asdict(m) | {"rows_per_s": m.rows_per_s} for m in table],
+        "stages": seed_run.stages,
+        "gates": seed_run.gate_seconds(),
+        "entity_timings": seed_run.summary.get("timings_s"),
+        "ceiling_per_entity": ceiling_run.per_entity,
+        "memory": asdict(mem),
+        "cpu_busy": {"seedbank": main_run.cpu_busy, "ceiling": ceiling_busy},
+        "single": {"stages": single.run.stages, "seconds": single.run.seconds} if single else None,
+        "dev": {"stages": dev.run.stages, "seconds": dev.run.seconds} if dev else None,
+        "speedup_seeding_stage": speedup,
+        "targets": [asdict(g) | {"met": g.met} for g in goals],
+        "final_json": report.final_json(
+            ceiling=ceil, seedbank=seed, workers=args.workers, peak_worker_rss_mb=mem.process_rss_mb
+        ),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

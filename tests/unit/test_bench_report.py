@@ -1,0 +1,91 @@
+"""The benchmark harness's pure parts: scaling arithmetic, table, targets and JSON line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench.report import (
+    Measurement,
+    final_json,
+    ratio,
+    render_table,
+    scale_seconds,
+    scaled_count,
+    targets,
+)
+
+
+def test_a_sample_scales_linearly_to_the_full_volume() -> None:
+    assert scale_seconds(149_000, 30.0, 1_490_000) == pytest.approx(300.0)
+    assert Measurement("x", 1_490_000, 300.0).rows_per_s == pytest.approx(4_966.67, abs=0.01)
+
+
+def test_an_empty_sample_cannot_be_scaled() -> None:
+    with pytest.raises(ValueError, match="at least one row"):
+        scale_seconds(0, 1.0, 10)
+
+
+def test_ratio_and_rates_do_not_divide_by_zero() -> None:
+    assert ratio(5.0, 0.0) == 0.0
+    assert ratio(45_000, 90_000) == 0.5
+    assert Measurement("x", 10, 0.0).rows_per_s == 0.0
+
+
+def test_scaled_counts_keep_non_empty_entities_non_empty() -> None:
+    assert scaled_count(12, 0.02) == 1
+    assert scaled_count(0, 0.5) == 0
+    assert scaled_count(1_000_000, 0.1) == 100_000
+
+
+def test_the_table_lines_up_and_compares_every_path_with_the_ceiling() -> None:
+    ceiling = Measurement("ceiling", 1_000_000, 10.0)
+    seed = Measurement("seedbank", 1_000_000, 20.0, note="end to end")
+    naive = Measurement("naive", 1_000_000, 200.0, projected=True)
+    lines = render_table([ceiling, seed, naive], ceiling).splitlines()
+    assert lines[0].split() == ["path", "rows", "seconds", "rows/s", "x", "ceiling"]
+    assert set(lines[1]) <= {"-", " "}
+    assert lines[2].split()[-2:] == ["100,000", "1.00"]
+    assert lines[3].split()[-4:] == ["1,000,000", "20.0", "50,000", "0.50"]
+    assert "naive (projected)" in lines[4]
+    assert lines[4].split()[-1] == "0.05"
+    assert len({len(line) for line in lines[:5]}) == 1, "columns must line up"
+    assert lines[-1] == "  seedbank: end to end"
+
+
+def test_the_final_line_is_one_json_object_with_the_agreed_keys() -> None:
+    line = final_json(
+        ceiling=Measurement("c", 1_487_700, 20.0),
+        seedbank=Measurement("s", 1_487_700, 40.0),
+        workers=2,
+        peak_worker_rss_mb=151.26,
+    )
+    assert "\n" not in line
+    assert json.loads(line) == {
+        "ceiling_rows_per_s": 74385,
+        "seedbank_rows_per_s": 37192,
+        "ratio": 0.5,
+        "rows": 1_487_700,
+        "workers": 2,
+        "peak_worker_rss_mb": 151.3,
+    }
+
+
+def test_targets_judge_each_figure_in_its_own_direction() -> None:
+    goals = {
+        g.name: g
+        for g in targets(
+            ratio_to_ceiling=0.49, dev_seconds=31.0, peak_rss_mb=120.0, worker_speedup=1.7
+        )
+    }
+    assert not goals["seedbank / ceiling (stretch 0.7)"].met
+    assert not goals["dev baseline end to end, s"].met
+    assert goals["peak Celery worker process RSS, MB"].met
+    assert goals["2 workers / 1 worker"].met
+    assert "SHORT" in goals["dev baseline end to end, s"].line()
+    skipped = targets(ratio_to_ceiling=0.6, dev_seconds=None, peak_rss_mb=1.0, worker_speedup=None)
+    assert [g.name for g in skipped] == [
+        "seedbank / ceiling (stretch 0.7)",
+        "peak Celery worker process RSS, MB",
+    ]
