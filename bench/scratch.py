@@ -21,6 +21,7 @@ from psycopg import sql
 
 from bench.report import scaled_count
 from seedbank.adapters.migrations import upgrade
+from seedbank.adapters.postgres import with_database
 from seedbank.adapters.vault import VaultClient, salt_path
 from seedbank.profiles import default_profiles_dir
 
@@ -43,15 +44,6 @@ def redis_db(url: str, db: int) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
 
 
-def with_db(url: str, *, dbname: str, user: str | None = None) -> str:
-    """The same server URL with another database (and user, without password)."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if user is not None:
-        netloc = f"{user}@{netloc.rpartition('@')[2]}"
-    return urlunsplit(parts._replace(netloc=netloc, path=f"/{dbname}"))
-
-
 @dataclass(frozen=True)
 class ScratchDb:
     name: str
@@ -67,7 +59,9 @@ def scratch_database(label: str) -> Iterator[ScratchDb]:
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     db = ScratchDb(
-        name, with_db(server, dbname=name), with_db(server, dbname=name, user="seedbank_app")
+        name,
+        with_database(server, dbname=name),
+        with_database(server, dbname=name, user="seedbank_app"),
     )
     try:
         upgrade(db.admin_url)

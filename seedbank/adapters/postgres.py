@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -44,6 +45,15 @@ def tenant_transaction(conn: psycopg.Connection, tenant_id: uuid.UUID) -> Iterat
     with conn.transaction():
         bind_tenant(conn, tenant_id)
         yield
+
+
+def with_database(url: str, *, dbname: str, user: str | None = None) -> str:
+    """The same server URL with another database (and user, without password)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if user is not None:
+        netloc = f"{user}@{netloc.rpartition('@')[2]}"
+    return urlunsplit(parts._replace(netloc=netloc, path=f"/{dbname}"))
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -6,12 +6,12 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
 
 from seedbank.adapters.migrations import upgrade
+from seedbank.adapters.postgres import with_database
 
 
 @dataclass(frozen=True)
@@ -22,15 +22,6 @@ class ScratchDatabase:
     ro_url: str
 
 
-def _with_db(url: str, *, dbname: str, user: str | None = None) -> str:
-    """The same server URL with another database (and user, without password)."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if user is not None:
-        netloc = f"{user}@{netloc.rpartition('@')[2]}"
-    return urlunsplit(parts._replace(netloc=netloc, path=f"/{dbname}"))
-
-
 @contextmanager
 def temporary_database(server_url: str, *, migrate: bool = True) -> Iterator[ScratchDatabase]:
     name = f"seedbank_test_{secrets.token_hex(6)}"
@@ -38,9 +29,9 @@ def temporary_database(server_url: str, *, migrate: bool = True) -> Iterator[Scr
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     db = ScratchDatabase(
         name=name,
-        admin_url=_with_db(server_url, dbname=name),
-        app_url=_with_db(server_url, dbname=name, user="seedbank_app"),
-        ro_url=_with_db(server_url, dbname=name, user="seedbank_ro"),
+        admin_url=with_database(server_url, dbname=name),
+        app_url=with_database(server_url, dbname=name, user="seedbank_app"),
+        ro_url=with_database(server_url, dbname=name, user="seedbank_ro"),
     )
     try:
         if migrate:

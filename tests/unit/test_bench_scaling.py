@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from bench.ceiling import share
-from bench.scratch import redis_db, scaled_volumetry, with_db
+from bench.scratch import redis_db, scaled_volumetry
+from seedbank.adapters.postgres import with_database
 from seedbank.manifest import parse_manifest
 from seedbank.profiles import default_profiles_dir
 
@@ -37,9 +38,9 @@ def test_loader_shares_cover_every_row_once() -> None:
 def test_urls_point_at_the_bench_databases_without_credentials_leaking() -> None:
     assert redis_db("redis://127.0.0.1:6379/0", 4) == "redis://127.0.0.1:6379/4"
     url = "postgresql://postgres:secret@127.0.0.1:5432/postgres"
-    assert with_db(url, dbname="seedbank_bench_x") == (
+    assert with_database(url, dbname="seedbank_bench_x") == (
         "postgresql://postgres:secret@127.0.0.1:5432/seedbank_bench_x"
     )
-    assert with_db(url, dbname="d", user="seedbank_app") == (
+    assert with_database(url, dbname="d", user="seedbank_app") == (
         "postgresql://seedbank_app@127.0.0.1:5432/d"
     )
