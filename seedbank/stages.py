@@ -299,6 +299,7 @@ def verify(w: Wiring, run: RunState, conn: psycopg.Connection | None = None) -> 
         audit_url=w.settings.database_url,
         actor=run.actor,
         dry_run=run.dry_run,
+        reader_url=w.settings.database_url,
     )
     if conn is None:
         with connect(w.settings.database_url) as own, own.transaction(force_rollback=True):

@@ -80,6 +80,7 @@ def verify_database(
             run_id=ctx.run_id,
             audit_url=settings.database_url,
             actor=actor,
+            reader_url=settings.database_url,
         )
         smoke = smoke_config(settings.redis_url, ctx.manifest.rate_limit)
         with connect(settings.database_url) as conn, conn.transaction(force_rollback=True):

@@ -50,25 +50,30 @@ class PiiChecker:
             for entity, fields in PII_CATALOG.items()
             for field in fields
         }
+        self._verifiers: dict[tuple[str, str], Callable[[object], bool]] = {}
 
     def is_masked(self, entity: str, field: str, value: object) -> bool:
+        verify = self._verifiers.get((entity, field))
+        if verify is None:
+            verify = self._verifiers[(entity, field)] = self._verifier_of(entity, field)
+        return verify(value)
+
+    def _verifier_of(self, entity: str, field: str) -> Callable[[object], bool]:
         kind = _field_kind(entity, field)
         keys, p = self._keys[(entity, field)], self._pools
         if kind is FieldKind.BIRTH_DATE:
-            if isinstance(value, datetime) or not isinstance(value, date):
-                return False
-            return f.verify_birth_date(keys, value)
-        if not isinstance(value, str):
-            return False
-        verify: dict[FieldKind, Callable[[str], bool]] = {
+            return lambda v: (
+                isinstance(v, date) and not isinstance(v, datetime) and f.verify_birth_date(keys, v)
+            )
+        verify: Callable[[str], bool] = {
             FieldKind.NAME: lambda v: f.verify_name(keys, p, v),
             FieldKind.STREET: lambda v: f.verify_street(keys, p, v),
             FieldKind.EMAIL: lambda v: f.verify_email(keys, v),
             FieldKind.PHONE: lambda v: f.verify_phone(keys, v),
             FieldKind.CPF: lambda v: f.verify_cpf(keys, v),
             FieldKind.ZIP: lambda v: f.verify_zip(keys, v),
-        }
-        return verify[kind](value)
+        }[kind]
+        return lambda v: isinstance(v, str) and verify(v)
 
 
 class Masker(PiiChecker):

@@ -66,6 +66,8 @@ class GateTarget:
     """Application-role URL for audit rows (their own connection, outside any dry run)."""
     actor: str = "seedbank-verify"
     dry_run: bool = False
+    reader_url: str | None = None
+    """Application-role URL for a second reading connection (a committed dataset only)."""
 
     @property
     def generated_digest(self) -> str | None:
@@ -90,6 +92,14 @@ class GateTarget:
         return self.spec.mode
 
 
+@dataclass(frozen=True)
+class Reader:
+    """A second connection's way in: its URL and the gate transaction's exported snapshot."""
+
+    url: str
+    snapshot: str
+
+
 @dataclass
 class GateContext:
     """One verification pass: a tenant-bound connection and what gates share."""
@@ -97,6 +107,7 @@ class GateContext:
     conn: psycopg.Connection
     target: GateTarget
     salt: bytes | None
+    reader: Reader | None = None
     shared: dict[str, Any] = field(default_factory=dict)
 
 

@@ -2,16 +2,32 @@
 
 The read-back folds every stored row with the generator's canonical encoding
 (`factories.digest`), so the dataset digest of the database is comparable with the
-generator's and with earlier runs' (order- and batching-independent).
+generator's and with earlier runs' (order- and batching-independent). PostgreSQL builds
+and digests the canonical bytes itself (`stored_fold`): only sums cross the wire. With a
+reader URL (a committed dataset) each entity is split by id between the gate connection
+and a second one on the same snapshot, so both cores fold.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
-from factories.digest import combine_folds, dataset_digest, fold_rows
-from seedbank.gates.model import Failures, GateContext, GateResult
-from seedbank.gates.rows import COLUMNS, ENTITY_ORDER, dataset_select, stream
+import psycopg
+from psycopg import IsolationLevel, sql
+
+from factories.digest import combine_folds, dataset_digest
+from seedbank.adapters.postgres import bind_tenant, connect
+from seedbank.gates.model import Failures, GateContext, GateResult, Reader
+from seedbank.gates.rows import ENTITY_ORDER, dataset_filter
+from seedbank.gates.stored_fold import fold_from_word_sums, fold_select
+
+_HALF = "80000000-0000-0000-0000-000000000000"
+Part = tuple[str, sql.Composable, tuple[Any, ...]]
+Fold = tuple[str, int, int]  # entity, rows, fold
 
 
 @dataclass(frozen=True)
@@ -19,30 +35,67 @@ class ReadBack:
     counts: dict[str, int]
     folds: dict[str, int]
     digest: str
+    lanes: int
 
 
 def read_back(ctx: GateContext) -> ReadBack:
     cached = ctx.shared.get("readback")
     if isinstance(cached, ReadBack):
         return cached
-    counts: dict[str, int] = {}
-    folds: dict[str, int] = {}
+    split = ctx.reader is not None
+    lanes: tuple[list[Part], list[Part]] = ([], [])
     for entity in ENTITY_ORDER:
-        query, args = dataset_select(entity, COLUMNS[entity], ctx.target)
-        found, fold = 0, 0
-        for chunk in stream(ctx.conn, query, args, name=f"readback_{entity}"):
-            found += len(chunk)
-            fold = combine_folds((fold, fold_rows(chunk)))
-        counts[entity], folds[entity] = found, fold
+        where, args = dataset_filter(entity, ctx.target)
+        if not split or entity == "tenant":
+            lanes[0].append((entity, where, args))
+            continue
+        for lane, op in zip(lanes, ("<", ">="), strict=True):
+            part = sql.SQL("{} AND id {} %s::uuid").format(where, sql.SQL(op))
+            lane.append((entity, part, (*args, _HALF)))
+    if ctx.reader is None:
+        results = _fold_parts(ctx.conn, lanes[0])
+    else:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            other = pool.submit(_fold_on_reader, ctx.reader, ctx.target.tenant_id, lanes[1])
+            results = _fold_parts(ctx.conn, lanes[0]) + other.result()
+    counts = dict.fromkeys(ENTITY_ORDER, 0)
+    folds = dict.fromkeys(ENTITY_ORDER, 0)
+    for entity, found, fold in results:
+        counts[entity] += found
+        folds[entity] = combine_folds((folds[entity], fold))
     # Counts as stored, not as expected: a missing row must change the digest.
-    result = ReadBack(counts, folds, dataset_digest(folds, counts))
+    result = ReadBack(counts, folds, dataset_digest(folds, counts), 2 if split else 1)
     ctx.shared["readback"] = result
     return result
 
 
+def _fold_parts(conn: psycopg.Connection, parts: Sequence[Part]) -> list[Fold]:
+    out = []
+    for entity, where, args in parts:
+        row = conn.execute(fold_select(entity, where), args).fetchone()
+        if row is None:  # an aggregate always answers one row
+            raise RuntimeError("the fold query returned no row")
+        out.append((entity, int(row[0]), fold_from_word_sums(row[1:])))
+    return out
+
+
+def _fold_on_reader(reader: Reader, tenant_id: uuid.UUID, parts: Sequence[Part]) -> list[Fold]:
+    with connect(reader.url) as conn:
+        # The same snapshot as the gate connection: both halves see one dataset.
+        conn.isolation_level = IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(reader.snapshot)))
+        bind_tenant(conn, tenant_id)
+        try:
+            return _fold_parts(conn, parts)
+        finally:
+            conn.rollback()
+
+
 def counts_gate(ctx: GateContext) -> GateResult:
     spec = ctx.target.spec
-    found = read_back(ctx).counts
+    back = read_back(ctx)
+    found = back.counts
     failures = Failures()
     for entity in ENTITY_ORDER:
         expected = spec.count(entity)
@@ -57,6 +110,7 @@ def counts_gate(ctx: GateContext) -> GateResult:
             "rows": sum(found.values()),
             "expected_rows": sum(spec.count(e) for e in ENTITY_ORDER),
             "found": found,
+            "read_lanes": back.lanes,
         },
     )
 

@@ -16,6 +16,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {table_name(m): column_names(m) for m in D
 CHUNK = 5_000
 
 
+def dataset_filter(entity: str, target: GateTarget) -> tuple[sql.Composed, tuple[Any, ...]]:
+    """WHERE clause of this mode's dataset (the tenant row is shared by every mode)."""
+    if entity == "tenant":
+        return sql.SQL("tenant_id = %s").format(), (target.tenant_id,)
+    return sql.SQL("tenant_id = %s AND dataset = %s").format(), (target.tenant_id, target.mode)
+
+
 def dataset_select(
     entity: str,
     columns: Sequence[str],
@@ -23,14 +30,11 @@ def dataset_select(
     *,
     limit: int | None = None,
 ) -> tuple[sql.Composed, tuple[Any, ...]]:
-    """SELECT of `columns` over this mode's dataset (the tenant row is shared by every mode)."""
-    query = sql.SQL("SELECT {} FROM {} WHERE tenant_id = %s").format(
-        sql.SQL(", ").join(sql.Identifier(c) for c in columns), sql.Identifier(entity)
+    """SELECT of `columns` over this mode's dataset."""
+    where, args = dataset_filter(entity, target)
+    query = sql.SQL("SELECT {} FROM {} WHERE {}").format(
+        sql.SQL(", ").join(sql.Identifier(c) for c in columns), sql.Identifier(entity), where
     )
-    args: tuple[Any, ...] = (target.tenant_id,)
-    if entity != "tenant":
-        query += sql.SQL(" AND dataset = %s")
-        args += (target.mode,)
     if limit is not None:
         # uuid5 ids are uniformly spread: the first ids by order are a fair, stable sample.
         key = "tenant_id" if entity == "tenant" else "id"

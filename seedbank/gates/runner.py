@@ -16,7 +16,7 @@ from psycopg.pq import TransactionStatus
 
 from seedbank.gates.contract import contract_gate
 from seedbank.gates.invariants import invariants_gate
-from seedbank.gates.model import GateContext, GateFailure, GateResult, GateTarget
+from seedbank.gates.model import GateContext, GateFailure, GateResult, GateTarget, Reader
 from seedbank.gates.pii import pii_gate
 from seedbank.gates.readback import counts_gate, determinism_gate
 from seedbank.gates.referential import referential_gate
@@ -49,7 +49,7 @@ def run_gates(
     to `target.tenant_id` (`seedbank.adapters.postgres.bind_tenant`)."""
     if conn.info.transaction_status is not TransactionStatus.INTRANS:
         raise ValueError("run_gates needs a connection inside a tenant-bound transaction")
-    ctx = GateContext(conn=conn, target=target, salt=salt)
+    ctx = GateContext(conn=conn, target=target, salt=salt, reader=_reader(conn, target))
     gates: dict[str, Gate] = {
         "counts": counts_gate,
         "referential": referential_gate,
@@ -72,6 +72,19 @@ def run_gates(
     finally:
         conn.execute("SELECT set_config('enable_nestloop', %s, true)", (row[0] if row else "on",))
     return results
+
+
+def _reader(conn: psycopg.Connection, target: GateTarget) -> Reader | None:
+    """A second connection sees committed rows only: none for a dry run, nor for a
+    transaction that wrote (it holds a transaction id) and would be judged on rows
+    another connection cannot see."""
+    if target.reader_url is None or target.dry_run:
+        return None
+    row = conn.execute(
+        "SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL"
+        " THEN pg_export_snapshot() END"
+    ).fetchone()
+    return Reader(target.reader_url, str(row[0])) if row and row[0] else None
 
 
 def _run(

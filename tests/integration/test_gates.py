@@ -56,6 +56,7 @@ def seeded(database: ScratchDatabase, tmp_path_factory: pytest.TempPathFactory) 
         generated_folds=folds,
         audit_url=database.app_url,
         actor="test",
+        reader_url=database.app_url,
     )
     return Seeded(database, target, run.salt.value)
 
@@ -107,6 +108,44 @@ def test_a_clean_dataset_passes_every_gate(seeded: Seeded) -> None:
     assert results["rls-probe"].figures["writes_refused"] == 18
     assert results["contract"].figures["validated"] > 0
     assert results["invariants"].figures["loans"] == spec.count("loan")
+    # Committed rows, a read-only gate transaction: the fold is split over two connections.
+    assert results["counts"].figures["read_lanes"] == 2
+    assert results["determinism"].figures["stored_digest"] == seeded.target.generated_digest
+
+
+def test_a_gate_transaction_that_wrote_reads_back_on_its_own_connection(seeded: Seeded) -> None:
+    # Another connection could not see this transaction's rows: one lane, the tamper found.
+    results = gates(
+        seeded,
+        "UPDATE financial_transaction SET amount = amount + 0.01 WHERE tenant_id = :t AND id ="
+        " (SELECT id FROM financial_transaction WHERE tenant_id = :t ORDER BY id DESC LIMIT 1)",
+    )
+    assert results["counts"].figures["read_lanes"] == 1
+    assert cells(results["determinism"]) == {("financial_transaction", None, None)}
+
+
+@pytest.mark.parametrize("half", ["<", ">="])
+def test_a_committed_change_in_either_half_fails_determinism(seeded: Seeded, half: str) -> None:
+    """Each lane folds half of the ids: a change on either side must show."""
+    where = f"tenant_id = %s AND id {half} '80000000-0000-0000-0000-000000000000'"
+    tx = one_id(seeded, f"SELECT id FROM financial_transaction WHERE {where} LIMIT 1")
+    with psycopg.connect(seeded.db.admin_url, autocommit=True) as admin:
+        (amount,) = admin.execute(
+            "SELECT amount FROM financial_transaction WHERE id = %s", (tx,)
+        ).fetchone() or (None,)
+        admin.execute(
+            "UPDATE financial_transaction SET amount = amount + 0.01 WHERE id = %s", (tx,)
+        )
+        try:
+            results = gates(seeded)
+        finally:
+            admin.execute(
+                "UPDATE financial_transaction SET amount = %s WHERE id = %s", (amount, tx)
+            )
+    assert results["counts"].figures["read_lanes"] == 2
+    assert results["determinism"].status == "failed"
+    assert cells(results["determinism"]) >= {("financial_transaction", None, None)}
+    assert gates(seeded)["determinism"].status == "passed"
 
 
 def test_an_unmasked_email_fails_pii_naming_the_cell_never_the_value(seeded: Seeded) -> None:
