@@ -1,16 +1,18 @@
-"""Dispatching batch jobs to Celery and waiting for them, level by level.
+"""Dispatching batch jobs to Celery and waiting for them.
 
-Entities go in foreign-key order; all batches of one entity may run at once. A
-batch that does not finish within `stall_s` (its worker was killed, say) is sent
-again: batches are idempotent, the first result wins. On any exit, outstanding
-jobs are revoked and carry an `expires`, so a cancelled run stops landing rows.
+`seedbank.schedule` decides which batches may go (an entity only after every entity it
+references is written) and in what order; at most `window` batches are in flight, so
+the queue stays short and a freed worker finds the next batch waiting. A batch that
+does not finish within `stall_s` of being sent (its worker was killed, say) is sent
+again: batches are idempotent, the first result wins. On any exit, outstanding jobs
+are revoked and carry an `expires`, so a cancelled run stops landing rows.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,11 +25,13 @@ from redis.exceptions import RedisError
 
 from factories.planner import BatchSpec
 from seedbank.errors import BrokerUnavailable, SeedbankError, SeedingFailed, SloExceeded
+from seedbank.schedule import Schedule
 
 log = structlog.get_logger()
 
 PUBLISH_ATTEMPTS = 3
-POLL_S = 0.2
+POLL_S = 0.05
+"""Result polling tick: a window of ≤ 32 batches costs ≤ 32 Redis GETs per tick."""
 
 
 @dataclass
@@ -60,10 +64,15 @@ class Dispatcher:
         *,
         stall_s: float,
         expires_s: float,
+        window: int = 16,
         deadline: datetime | None = None,
     ) -> None:
         self._app = app
         self._target = target
+        self._window = window
+        self._patience_s = max(60.0, 3 * stall_s)
+        self._no_consumer_since: float | None = None
+        self._asked_at = -1e9
         self._stall_s = stall_s
         self._expires_s = expires_s
         self._outstanding: list[AsyncResult] = []
@@ -71,15 +80,21 @@ class Dispatcher:
 
     def ensure_consumers(self) -> None:
         """Ask every worker to consume this run's queue; fail closed when none answers."""
-        try:
-            replies = self._app.control.add_consumer(self._target.queue, reply=True, timeout=2.0)
-        except (KombuOperationalError, RedisError, OSError) as exc:
-            raise _broker_down(exc) from None
-        if not replies:
+        if not self._ask_consumers():
             raise SeedingFailed(
                 f"no Celery worker answered to consume {self._target.queue}",
                 fix="start the workers with `make up`; nothing was written",
             )
+
+    def _ask_consumers(self) -> bool:
+        try:
+            # The first reply proves a consumer; the broadcast reaches every worker anyway.
+            replies = self._app.control.add_consumer(
+                self._target.queue, reply=True, timeout=2.0, limit=1
+            )
+        except (KombuOperationalError, RedisError, OSError) as exc:
+            raise _broker_down(exc) from None
+        return bool(replies)
 
     def _send(self, batch: BatchSpec) -> AsyncResult:
         kwargs = {
@@ -107,27 +122,49 @@ class Dispatcher:
                 return result
         raise AssertionError("unreachable")
 
-    def run_level(
-        self, batches: Sequence[BatchSpec], on_done: Callable[[dict[str, Any]], None]
+    def run(
+        self,
+        schedule: Schedule,
+        *,
+        on_done: Callable[[dict[str, Any]], None],
+        on_released: Callable[[str], None] = lambda entity: None,
+        on_finished: Callable[[str], None] = lambda entity: None,
     ) -> list[dict[str, Any]]:
-        pending = [_Pending(batch=b) for b in batches]
-        for item in pending:
-            item.results.append(self._send(item.batch))
-            item.sent_at = time.monotonic()
+        """Every batch of `schedule`, at most `window` in flight; outcomes as they land."""
+        announced = {"released": 0, "finished": 0}
+
+        def announce() -> None:
+            for entity in schedule.released[announced["released"] :]:
+                on_released(entity)
+            for entity in schedule.finished[announced["finished"] :]:
+                on_finished(entity)
+            announced.update(released=len(schedule.released), finished=len(schedule.finished))
+
+        pending: list[_Pending] = []
         done: list[dict[str, Any]] = []
-        while pending:
+        announce()
+        while True:
+            for batch in schedule.take(self._window - len(pending)):
+                item = _Pending(batch=batch, results=[self._send(batch)])
+                item.sent_at = time.monotonic()
+                pending.append(item)
+            if not pending:
+                break
+            time.sleep(POLL_S)
             check_deadline(self._deadline)
             still: list[_Pending] = []
             for item in pending:
                 outcome = self._poll(item)
                 if outcome is None:
                     still.append(item)
-                else:
-                    done.append(outcome)
-                    on_done(outcome)
+                    continue
+                done.append(outcome)
+                on_done(outcome)
+                schedule.complete(item.batch)
             pending = still
-            if pending:
-                time.sleep(POLL_S)
+            announce()
+        if not schedule.done:
+            raise AssertionError("the schedule ended with entities never released")
         return done
 
     def _poll(self, item: _Pending) -> dict[str, Any] | None:
@@ -147,10 +184,33 @@ class Dispatcher:
                 start=item.batch.start,
                 stop=item.batch.stop,
             )
-            self.ensure_consumers()
+            self._reconsume()
             item.results.append(self._send(item.batch))
             item.sent_at = time.monotonic()
         return None
+
+    def _reconsume(self) -> None:
+        """After a stall, have the (perhaps restarted) workers consume the run's queue again.
+
+        A supervisor restarting a killed worker may take a while: keep asking at each
+        stall, and give up once none has answered for `_patience_s`.
+        """
+        now = time.monotonic()
+        if now - self._asked_at < min(self._stall_s / 2, 5.0):
+            return  # a window of batches stalls at once: one question answers for all
+        self._asked_at = now
+        if self._ask_consumers():
+            self._no_consumer_since = None
+            return
+        if self._no_consumer_since is None:
+            self._no_consumer_since = now
+        waited = now - self._no_consumer_since
+        if waited > self._patience_s:
+            raise SeedingFailed(
+                f"no Celery worker has answered for {waited:.0f} s to consume {self._target.queue}",
+                fix="start the workers with `make up`, then re-run: written batches are kept",
+            )
+        log.warning("no Celery worker answered; asking again at the next stall")
 
     def revoke_outstanding(self) -> None:
         for result in self._outstanding:

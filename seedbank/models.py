@@ -348,3 +348,18 @@ def table_name(model: type[SQLModel]) -> str:
 def column_names(model: type[SQLModel]) -> tuple[str, ...]:
     """Column order of a table: the order a factory row and COPY must follow."""
     return tuple(c.name for c in model.__table__.columns)  # type: ignore[attr-defined]
+
+
+def referenced_tables(model: type[SQLModel]) -> frozenset[str]:
+    """Tables this one's foreign keys point at; every domain row also needs its tenant."""
+    table = model.__table__  # type: ignore[attr-defined]
+    targets = {fk.column.table.name for fk in table.foreign_keys}
+    if table.name != "tenant":
+        targets.add("tenant")
+    return frozenset(targets - {table.name})
+
+
+ENTITY_PARENTS: dict[str, frozenset[str]] = {
+    table_name(m): referenced_tables(m) for m in DOMAIN_TABLES
+}
+"""Each domain table and the tables whose rows must exist before its own are written."""

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     batch_stall_seconds: float = Field(
         default=60.0, gt=0, validation_alias="SEEDBANK_BATCH_STALL_SECONDS"
     )
+    batch_window: int = Field(default=16, ge=1, validation_alias="SEEDBANK_BATCH_WINDOW")
+    """Batches in flight per run: at least twice the Celery worker processes, so none idles."""
     batch_expires_seconds: float = Field(
         default=3600.0, gt=0, validation_alias="SEEDBANK_BATCH_EXPIRES_SECONDS"
     )

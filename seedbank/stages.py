@@ -29,9 +29,10 @@ from seedbank.dispatch import Dispatcher, DispatchTarget, check_deadline
 from seedbank.errors import SaltMismatch, UsageError, VerificationFailed
 from seedbank.gates import GateResult, GateTarget, failure_sentence, run_gates, smoke_config
 from seedbank.manifest import MODES, Manifest
-from seedbank.models import DOMAIN_TABLES, table_name
+from seedbank.models import DOMAIN_TABLES, ENTITY_PARENTS, table_name
 from seedbank.policy import PolicyOutcome
 from seedbank.purge import dataset_exists, purge_dataset
+from seedbank.schedule import Schedule
 
 ENTITY_ORDER: tuple[str, ...] = tuple(table_name(m) for m in DOMAIN_TABLES)
 
@@ -240,19 +241,29 @@ def seed_with_celery(w: Wiring, run: RunState) -> None:
         ),
         stall_s=w.settings.batch_stall_seconds,
         expires_s=w.settings.batch_expires_seconds,
+        window=w.settings.batch_window,
         deadline=run.deadline,
     )
-    batches = plan(ctx.spec, ctx.manifest.generation.batch_size)
+    schedule = Schedule.of(
+        plan(ctx.spec, ctx.manifest.generation.batch_size), ENTITY_PARENTS, ENTITY_ORDER
+    )
     reporter = progress.current()
+    started: dict[str, float] = {}
+
+    def released(entity: str) -> None:
+        started[entity] = time.monotonic()
+        reporter.entity_started(entity, ctx.spec.count(entity))
+
+    def finished(entity: str) -> None:
+        run.timings[entity] = round(time.monotonic() - started[entity], 3)
+
     dispatcher.ensure_consumers()
     try:
-        for entity in ENTITY_ORDER:
-            level = [b for b in batches if b.entity == entity]
-            started = time.monotonic()
-            reporter.entity_started(entity, ctx.spec.count(entity))
-            if level:
-                run.batches.extend(dispatcher.run_level(level, _report_batch))
-            run.timings[entity] = round(time.monotonic() - started, 3)
+        run.batches.extend(
+            dispatcher.run(
+                schedule, on_done=_report_batch, on_released=released, on_finished=finished
+            )
+        )
     finally:
         dispatcher.revoke_outstanding()
 

@@ -1,7 +1,9 @@
 """Central (Redis) limit on how many batches of one env/tenant write at once (FR-025).
 
 A sorted-set semaphore: each holder is a member scored by its expiry, so a slot
-held by a worker that died frees itself after `ttl_s`.
+held by a worker that died frees itself after `ttl_s`. Members carry their holder's
+name (`<node>/<boot>/…`), so a worker node restarted after a SIGKILL frees the slots
+its previous incarnation left at once (`release_stale`) instead of after the TTL.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ class TenantSemaphore:
         self._limit = limit
         self._ttl = ttl_s
 
-    def try_acquire(self) -> str | None:
+    def try_acquire(self, holder: str = "") -> str | None:
         """A slot token, or None when `limit` batches of this tenant already run."""
-        token = uuid.uuid4().hex
+        token = holder + uuid.uuid4().hex
         now = time.time()
         try:
             pipe = self._redis.pipeline()
@@ -48,3 +50,17 @@ class TenantSemaphore:
     def release(self, token: str) -> None:
         with contextlib.suppress(redis.RedisError):  # the slot expires by itself
             self._redis.zrem(self._key, token)
+
+
+def release_stale(client: redis.Redis, *, node: str, boot: str) -> int:
+    """Drop every slot held by `node` under another boot than `boot` (a dead incarnation)."""
+    mine, current = f"{node}/", f"{node}/{boot}/"
+    freed = 0
+    for key in client.scan_iter(match="seedbank:slots:*", count=500):
+        members = [
+            m.decode() if isinstance(m, bytes) else str(m) for m in client.zrange(key, 0, -1)
+        ]
+        stale = [m for m in members if m.startswith(mine) and not m.startswith(current)]
+        if stale:
+            freed += int(client.zrem(key, *stale))
+    return freed

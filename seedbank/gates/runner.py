@@ -18,7 +18,7 @@ from seedbank.gates.contract import contract_gate
 from seedbank.gates.invariants import invariants_gate
 from seedbank.gates.model import GateContext, GateFailure, GateResult, GateTarget, Reader
 from seedbank.gates.pii import pii_gate
-from seedbank.gates.readback import counts_gate, determinism_gate
+from seedbank.gates.readback import counts_gate, determinism_gate, start_read_back
 from seedbank.gates.referential import referential_gate
 from seedbank.gates.rls import rls_probe_gate
 from seedbank.gates.smoke import SmokeConfig, api_smoke_gate
@@ -81,10 +81,14 @@ def _reader(conn: psycopg.Connection, target: GateTarget) -> Reader | None:
     if target.reader_url is None or target.dry_run:
         return None
     row = conn.execute(
-        "SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL"
-        " THEN pg_export_snapshot() END"
+        "SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL THEN pg_export_snapshot() END"
     ).fetchone()
     return Reader(target.reader_url, str(row[0])) if row and row[0] else None
+
+
+READ_BACK_GATES = ("counts", "determinism")
+"""Gates fed by the full read-back: with a reader it runs in the background, so these
+run last and the others overlap with it; results keep the order of GATE_NAMES."""
 
 
 def _run(
@@ -94,9 +98,11 @@ def _run(
     only: Sequence[str] | None,
     results: list[GateResult],
 ) -> None:
-    for name in GATE_NAMES:
-        if only is not None and name not in only:
-            continue
+    selected = [n for n in GATE_NAMES if only is None or n in only]
+    if ctx.reader is not None and any(n in READ_BACK_GATES for n in selected):
+        start_read_back(ctx)
+        selected.sort(key=lambda n: n in READ_BACK_GATES)  # stable: others keep their order
+    for name in selected:
         started = time.monotonic()
         try:
             with conn.transaction():
@@ -110,6 +116,7 @@ def _run(
             )
         result.figures["duration_s"] = round(time.monotonic() - started, 3)
         results.append(result)
+    results.sort(key=lambda r: GATE_NAMES.index(r.name))
 
 
 def _code(exc: psycopg.Error) -> str:

@@ -3,8 +3,8 @@
 `factories.digest` defines a row's canonical bytes and the entity fold (sum of the rows'
 SHA-256 digests mod 2**256). Reading a million rows back into Python to re-encode them
 costs ~17 µs a row; here the server builds the same bytes per row from the column types
-of `seedbank.models`, digests them with `sha256()` and sums each digest's eight 32-bit
-words, so only 8 sums and a count cross the wire. `fold_from_word_sums` turns them into
+of `seedbank.models`, digests them with `sha256()` and sums each digest's five words
+(7+7+7+7+4 bytes), so only 5 sums and a count cross the wire. `fold_from_word_sums` turns them into
 the fold. Byte equality with `factories.digest.encode_row` is what the determinism gate
 relies on: tests/integration/test_stored_fold.py holds the two equal on every entity and
 on edge values (NULL, zero and negative amounts, non-ASCII text, dates before 1970).
@@ -19,8 +19,10 @@ from sqlalchemy import Date, DateTime, Integer, Numeric, String, Uuid
 
 from seedbank.models import DOMAIN_TABLES, table_name
 
-WORDS = 8
-"""A SHA-256 digest as eight 32-bit words: each word's sum is exact in `numeric`."""
+WORD_BYTES = (7, 7, 7, 7, 4)
+"""A SHA-256 digest cut into words below 64 bits, so each is a non-negative bigint whose
+sum is exact in `numeric`; five words cost less to sum than eight 32-bit ones."""
+WORDS = len(WORD_BYTES)
 _MOD = 1 << 256
 _NULL = sql.SQL("'\\x000000014e'::bytea")  # len 1 + "N"
 
@@ -56,40 +58,69 @@ def _payload(column: str, kind: object) -> sql.Composable:
     raise TypeError(f"no canonical encoding for column {column} of type {kind}")
 
 
-def _field(column: str, kind: object, nullable: bool) -> sql.Composable:
-    payload = _payload(column, kind)
-    framed = sql.SQL("int4send(length({p})) || {p}").format(p=payload)
-    if nullable:
-        return sql.SQL("coalesce({}, {})").format(framed, _NULL)
-    return framed
+def _framed(column: str, kind: object, slot: str) -> tuple[sql.Composable, sql.Composable | None]:
+    """One field's length-prefixed bytes, and the payload to compute once (or None).
+
+    A uuid's frame is constant and a string's length is its octet length, so both are
+    inline; other payloads are text whose length is only known once built: they are
+    computed once per row in a LATERAL subquery (`x.<slot>`) rather than twice.
+    """
+    col = sql.Identifier(column)
+    if isinstance(kind, Uuid):
+        return sql.SQL("'\\x0000001155'::bytea || uuid_send({})").format(col), None
+    if isinstance(kind, String):
+        frame = sql.SQL(
+            "int4send(octet_length(convert_to({c}, 'UTF8')) + 1) || '\\x53'::bytea"
+            " || convert_to({c}, 'UTF8')"
+        )
+        return frame.format(c=col), None
+    payload = sql.SQL("{} AS {}").format(_payload(column, kind), sql.Identifier(slot))
+    ref = sql.Identifier("x", slot)
+    return sql.SQL("int4send(length({p})) || {p}").format(p=ref), payload
 
 
-def row_bytes_sql(entity: str) -> sql.Composable:
-    """SQL for the canonical bytes of a row of `entity` (its columns in model order)."""
+def _row_parts(entity: str) -> tuple[sql.Composable, list[sql.Composable]]:
     model = next(m for m in DOMAIN_TABLES if table_name(m) == entity)
-    columns = model.__table__.columns  # type: ignore[attr-defined]
-    return sql.SQL(" || ").join(_field(c.name, c.type, bool(c.nullable)) for c in columns)
+    fields: list[sql.Composable] = []
+    payloads: list[sql.Composable] = []
+    for i, c in enumerate(model.__table__.columns):  # type: ignore[attr-defined]
+        framed, payload = _framed(c.name, c.type, f"p{i}")
+        if c.nullable:
+            framed = sql.SQL("coalesce({}, {})").format(framed, _NULL)
+        fields.append(framed)
+        if payload is not None:
+            payloads.append(payload)
+    return sql.SQL(" || ").join(fields), payloads
 
 
 def fold_select(entity: str, where: sql.Composable) -> sql.Composed:
-    """count(*) and the 8 word sums of the rows of `entity` matching `where`."""
+    """count(*) and the word sums of the rows of `entity` matching `where`."""
+    row_bytes, payloads = _row_parts(entity)
+    lateral: sql.Composable = sql.SQL("")
+    if payloads:
+        # OFFSET 0 keeps each subquery whole: flattened, its expressions would be copied
+        # into every reference (a payload built twice, a row digested once per word).
+        lateral = sql.SQL(" CROSS JOIN LATERAL (SELECT {} OFFSET 0) AS x").format(
+            sql.SQL(", ").join(payloads)
+        )
+    offsets = [sum(WORD_BYTES[:i]) for i in range(WORDS)]
     words = sql.SQL(", ").join(
         sql.SQL(
-            "coalesce(sum(('x' || encode(substr(h, {}, 4), 'hex'))::bit(32)::bigint), 0)"
-        ).format(sql.Literal(1 + 4 * i))
-        for i in range(WORDS)
+            "coalesce(sum(('x' || encode(substr(h, {}, {}), 'hex'))::bit({})::bigint), 0)"
+        ).format(sql.Literal(1 + at), sql.Literal(size), sql.Literal(8 * size))
+        for at, size in zip(offsets, WORD_BYTES, strict=True)
     )
-    # OFFSET 0 keeps the subquery whole: flattened, each word would re-digest the row.
     return sql.SQL(
-        "SELECT count(*), {} FROM (SELECT sha256({}) AS h FROM {} WHERE {} OFFSET 0) AS d"
-    ).format(words, row_bytes_sql(entity), sql.Identifier(entity), where)
+        "SELECT count(*), {} FROM (SELECT sha256({}) AS h FROM {} AS t{} WHERE {} OFFSET 0) AS d"
+    ).format(words, row_bytes, sql.Identifier(entity), lateral, where)
 
 
 def fold_from_word_sums(sums: Sequence[int]) -> int:
     """The entity fold from the per-word sums (word 0 is the digest's most significant)."""
     if len(sums) != WORDS:
         raise ValueError(f"expected {WORDS} word sums, got {len(sums)}")
-    total = 0
-    for i, s in enumerate(sums):
-        total += int(s) << (32 * (WORDS - 1 - i))
+    total, below = 0, 0
+    for size, word_sum in zip(reversed(WORD_BYTES), reversed(sums), strict=True):
+        total += int(word_sum) << (8 * below)
+        below += size
     return total % _MOD

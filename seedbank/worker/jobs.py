@@ -16,7 +16,7 @@ from celery.signals import worker_process_init, worker_ready
 
 from factories.planner import BatchSpec
 from seedbank import metrics
-from seedbank.adapters.concurrency import TenantSemaphore
+from seedbank.adapters.concurrency import TenantSemaphore, release_stale
 from seedbank.adapters.postgres import connect
 from seedbank.adapters.sink import BatchSink
 from seedbank.adapters.vault import Salt, VaultClient
@@ -32,6 +32,11 @@ ALLOWED_DATABASES = re.compile(
     os.environ.get("SEEDBANK_WORKER_DATABASES", r"seedbank(_[a-z0-9_]+)?")
 )
 TENANT_CONCURRENCY = int(os.environ.get("SEEDBANK_TENANT_CONCURRENCY", "2"))
+SLOT_TTL_S = 300
+SLOT_WAIT_S = 0.5
+SLOT_WAITS = int(SLOT_TTL_S / SLOT_WAIT_S) + 20
+BOOT = uuid.uuid4().hex[:12]
+"""This worker node's incarnation: set in the main process, inherited by the pool."""
 
 
 class _WorkerState:
@@ -88,6 +93,24 @@ def _serve_metrics(**_: Any) -> None:
         metrics.serve(int(port))
 
 
+@worker_ready.connect  # type: ignore[untyped-decorator]
+def _free_stale_slots(sender: Any = None, **_: Any) -> None:
+    """A node restarted after a SIGKILL frees the tenant slots its dead processes held."""
+    node = getattr(sender, "hostname", None)
+    if not node:
+        return
+    # Not `state()`: the pool processes fork from this one and must build their own.
+    client = redis.Redis.from_url(Settings().redis_url, socket_timeout=3, socket_connect_timeout=3)
+    try:
+        with client:
+            freed = release_stale(client, node=node, boot=BOOT)
+    except redis.RedisError as exc:  # the slots still expire by themselves
+        log.warning("stale tenant slots not freed", error=type(exc).__name__)
+        return
+    if freed:
+        log.info("stale tenant slots freed", node=node, slots=freed)
+
+
 def state() -> _WorkerState:
     global _state  # noqa: PLW0603  (one lazily built state per worker process)
     if _state is None:
@@ -113,14 +136,15 @@ def seed_batch(
         )
         st.salts[run] = salt
         slots = TenantSemaphore(
-            st.redis, env=ctx.env, tenant=ctx.tenant, limit=TENANT_CONCURRENCY, ttl_s=300
+            st.redis, env=ctx.env, tenant=ctx.tenant, limit=TENANT_CONCURRENCY, ttl_s=SLOT_TTL_S
         )
         structlog.contextvars.bind_contextvars(
             run_id=run_id, tenant=ctx.tenant, env=ctx.env, mode=ctx.mode, stage="seed-batch"
         )
-        token = slots.try_acquire()
+        token = slots.try_acquire(holder=f"{self.request.hostname}/{BOOT}/")
         if token is None:
-            raise self.retry(countdown=0.5, max_retries=None)
+            # Waiting for a slot is not a failure: wait as long as a dead holder's slot lives.
+            raise self.retry(countdown=SLOT_WAIT_S, max_retries=SLOT_WAITS)
         labels = {"tenant": ctx.tenant, "env": ctx.env, "mode": ctx.mode}
         started = time.monotonic()
         try:

@@ -8,7 +8,7 @@ import time
 
 import redis
 
-from seedbank.adapters.concurrency import TenantSemaphore
+from seedbank.adapters.concurrency import TenantSemaphore, release_stale
 
 
 def _semaphore(tenant: str, limit: int, ttl_s: float = 30) -> TenantSemaphore:
@@ -39,3 +39,19 @@ def test_a_dead_holders_slot_expires() -> None:
     assert sem.try_acquire() is None
     time.sleep(0.4)
     assert sem.try_acquire() is not None
+
+
+def test_a_restarted_node_frees_the_slots_of_its_dead_incarnation_only() -> None:
+    tenant = f"t-{secrets.token_hex(4)}"
+    node = f"celery-{secrets.token_hex(3)}@host"
+    sem = _semaphore(tenant, 3, ttl_s=300)
+    dead = sem.try_acquire(holder=f"{node}/boot-old/")  # SIGKILLed while holding it
+    other_node = sem.try_acquire(holder=f"other-{node}/boot-x/")
+    alive = sem.try_acquire(holder=f"{node}/boot-new/")
+    assert None not in (dead, other_node, alive)
+    assert sem.try_acquire() is None  # full: the dead slot would live 300 s
+    client = redis.Redis.from_url(os.environ.get("SEEDBANK_REDIS_URL", "redis://127.0.0.1:6379/1"))
+    assert release_stale(client, node=node, boot="boot-new") == 1
+    members = {m.decode() for m in client.zrange(f"seedbank:slots:dev:{tenant}", 0, -1)}
+    assert members == {other_node, alive}
+    assert sem.try_acquire() is not None  # the freed slot is usable at once
