@@ -47,11 +47,18 @@ class VaultClient:
         self._kv_mount = kv_mount
         self._client = hvac.Client(url=addr, token=token, timeout=TIMEOUT_S)
 
-    def _call(self, what: str, fn: Any, /, **kwargs: Any) -> Any:
+    def _call(self, what: str, fn: Any, /, *, raise_unparsed: bool = False, **kwargs: Any) -> Any:
         try:
             return fn(**kwargs)
         except hvac.exceptions.InvalidPath:
             raise  # "not there" is the caller's to judge
+        except hvac.exceptions.InvalidRequest as exc:
+            if raise_unparsed:
+                raise  # a request Vault refused to parse: the caller judges it
+            raise VaultUnavailable(
+                f"Vault at {self._addr} failed on {what} ({type(exc).__name__})",
+                fix="check the Vault server's log; nothing was written",
+            ) from None
         except (requests.ConnectionError, requests.Timeout):
             raise VaultUnavailable(
                 f"Vault at {self._addr} is unreachable while reading {what}",
@@ -127,11 +134,23 @@ class VaultClient:
         return str(response["data"]["signature"])
 
     def verify(self, key: str, payload: bytes, signature: str) -> bool:
-        response = self._call(
-            "the evidence signature check",
-            self._client.secrets.transit.verify_signed_data,
-            name=key,
-            hash_input=base64.b64encode(payload).decode(),
-            signature=signature,
-        )
+        """Whether `signature` is transit key `key`'s signature of `payload`; a signature
+        Vault cannot even parse (no prefix, bad base64, unknown key version) is not valid.
+        A missing key is still Vault's failure, not the evidence's."""
+        try:
+            response = self._call(
+                "the evidence signature check",
+                self._client.secrets.transit.verify_signed_data,
+                name=key,
+                hash_input=base64.b64encode(payload).decode(),
+                signature=signature,
+                raise_unparsed=True,
+            )
+        except hvac.exceptions.InvalidRequest as exc:
+            if "key not found" in str(exc):
+                raise VaultUnavailable(
+                    f"Vault at {self._addr} has no transit key {key} to check the signature",
+                    fix="check SEEDBANK_VAULT_TRANSIT_KEY (`make up` creates the local one)",
+                ) from None
+            return False
         return bool(response["data"]["valid"])

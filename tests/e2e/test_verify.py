@@ -337,3 +337,13 @@ def test_verify_evidence_accepts_a_sealed_report_and_rejects_altered_bytes_or_si
     assert code == 10
     assert "FAILED signature" in out
     assert "ok     checksum" in out
+    # A signature Vault cannot parse is an invalid signature, not a Vault outage (exit 6).
+    for malformed in ("not-a-signature", "vault:v1:!!!", "vault:v99:AAAA"):
+        world.query(
+            "UPDATE seed_evidence SET signature = %s WHERE run_id = %s RETURNING id",
+            malformed,
+            uuid.UUID(run_id),
+        )
+        code, out = verify_evidence(world, capsys, run_id)
+        assert code == 10, (malformed, out)
+        assert "FAILED signature" in out

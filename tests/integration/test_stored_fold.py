@@ -27,7 +27,7 @@ from tests.support.databases import ScratchDatabase
 VARIANTS = 3
 
 
-def _numeric(kind: Numeric) -> list[Decimal]:
+def _numeric(kind: Numeric[Decimal]) -> list[Decimal]:
     scale, precision = int(kind.scale or 0), int(kind.precision or 18)
     unit = Decimal(1).scaleb(-scale)
     top = Decimal(10) ** (precision - scale) - unit

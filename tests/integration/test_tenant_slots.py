@@ -52,6 +52,7 @@ def test_a_restarted_node_frees_the_slots_of_its_dead_incarnation_only() -> None
     assert sem.try_acquire() is None  # full: the dead slot would live 300 s
     client = redis.Redis.from_url(os.environ.get("SEEDBANK_REDIS_URL", "redis://127.0.0.1:6379/1"))
     assert release_stale(client, node=node, boot="boot-new") == 1
-    members = {m.decode() for m in client.zrange(f"seedbank:slots:dev:{tenant}", 0, -1)}
+    raw = client.zrange(f"seedbank:slots:dev:{tenant}", 0, -1)
+    members = {m.decode() if isinstance(m, bytes) else str(m) for m in raw}
     assert members == {other_node, alive}
     assert sem.try_acquire() is not None  # the freed slot is usable at once
