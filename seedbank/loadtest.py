@@ -1,6 +1,6 @@
 """`seed_data load-test`: drive `/api/v1` with seeded ids at the manifest's rate (US3-AC1).
 
-Requests go through the same central Redis token bucket as the smokes, sized at
+Requests go through `seedbank.paced`, like the smokes: the env/tenant's Redis bucket at
 min(target_rpm, 80 % of cap_rpm) (NFR-002, SC-004); a 429 is counted and honoured
 (Retry-After, else the manifest's backoff), never retried into a burst. The report
 adds the dataset's volumetry: rows and stored bytes per entity.
@@ -12,7 +12,6 @@ import itertools
 import random
 import statistics
 import time
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,12 +22,10 @@ import redis
 from psycopg import sql
 
 from seedbank.adapters.postgres import tenant_transaction
-from seedbank.adapters.ratelimit import TokenBucket, bucket_key
 from seedbank.api.contract import ENTITY_RESOURCES
 from seedbank.manifest import RateLimit
-from seedbank.smoke import limit_rpm
+from seedbank.paced import HTTP_TIMEOUT_S, PacedClient
 
-HTTP_TIMEOUT_S = 10.0
 IDS_PER_ENTITY = 200
 
 
@@ -116,59 +113,44 @@ def run_load(
     duration_s: float,
     volumes: Mapping[str, Mapping[str, int]],
 ) -> LoadReport:
-    ceiling = limit_rpm(rate_limit)
-    bucket = TokenBucket(
-        redis_client,
-        bucket_key("load", env=env, tenant=tenant),
-        capacity=1,  # no burst: every minute of the test stays under the ceiling
-        refill_per_s=ceiling * 0.98 / 60,
-    )
     paths = [f"/api/v1/{ENTITY_RESOURCES[e]}/{i}" for e, values in ids.items() for i in values]
     if not paths:
         paths = [f"/api/v1/{segment}" for segment in ENTITY_RESOURCES.values()]
-    rng = random.Random(0)  # a reproducible request order, not a secret
-    rng.shuffle(paths)
-    statuses: Counter[int] = Counter()
-    latencies: list[float] = []
-    transport_errors = consecutive_429 = 0
+    random.Random(0).shuffle(paths)  # a reproducible request order, not a secret
+    consecutive_429 = 0
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     started = time.monotonic()
     deadline = started + duration_s
     with httpx.Client(base_url=base_url, headers=headers, timeout=HTTP_TIMEOUT_S) as client:
+        paced = PacedClient(
+            client, redis_client, purpose="load", env=env, tenant=tenant, rate_limit=rate_limit
+        )
         for path in itertools.cycle(paths):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            bucket.acquire(timeout_s=remaining + 60)
+            paced.acquire(token_wait_s=remaining + 60)
             if time.monotonic() >= deadline:
                 break
-            sent = time.monotonic()
-            try:
-                response = client.get(path)
-            except httpx.TransportError:
-                transport_errors += 1
-                continue
-            latencies.append(time.monotonic() - sent)
-            statuses[response.status_code] += 1
-            if response.status_code == 429:  # honour the platform: wait, never burst
+            outcome = paced.send(path)
+            if isinstance(outcome, httpx.Response) and outcome.status_code == 429:
+                paced.pause(consecutive_429, outcome)  # honour the platform, never burst
                 consecutive_429 += 1
-                backoff = rate_limit.backoff
-                delay = min(backoff.max_seconds, backoff.base_seconds * 2 ** (consecutive_429 - 1))
-                time.sleep(max(float(response.headers.get("retry-after", "0") or 0), delay))
             else:
                 consecutive_429 = 0
     elapsed = time.monotonic() - started
-    requests = sum(statuses.values()) + transport_errors
+    statuses = paced.statuses
+    requests = sum(statuses.values()) + paced.transport_errors
     http_errors = sum(n for status, n in statuses.items() if status not in (200, 429))
     return LoadReport(
         requests=requests,
         statuses=dict(statuses),
-        errors=http_errors + transport_errors,
+        errors=http_errors + paced.transport_errors,
         throttled=statuses.get(429, 0),
         duration_s=round(elapsed, 2),
         achieved_rpm=requests / elapsed * 60 if elapsed else 0.0,
         cap_rpm=rate_limit.cap_rpm,
-        limit_rpm=ceiling,
-        latency_ms=_percentiles(latencies),
+        limit_rpm=paced.rpm,
+        latency_ms=_percentiles(paced.latencies),
         volumetry=volumes,
     )

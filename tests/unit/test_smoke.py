@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import random
 
+import httpx
 import pytest
 
 from seedbank.api.contract import ENTITY_RESOURCES
 from seedbank.api.tokens import mint_token, verify_token
 from seedbank.manifest import Backoff, RateLimit
-from seedbank.smoke import _backoff, _plan, limit_rpm
+from seedbank.paced import backoff as _backoff
+from seedbank.paced import retry_after, retryable
+from seedbank.smoke import _plan, limit_rpm
 
 KEY = "k" * 40
 BACKOFF = Backoff(base_seconds=0.5, max_seconds=4, jitter=0.2, max_retries=5)
@@ -80,3 +83,16 @@ def test_tokens_refuse_short_keys_and_non_slugs() -> None:
         mint_token("short", env="dev", tenant="acme")
     with pytest.raises(ValueError, match="slug"):
         mint_token(KEY, env="dev", tenant="acme.corp")
+
+
+def test_retry_after_is_honoured_in_seconds_and_an_http_date_falls_back_to_backoff() -> None:
+    assert retry_after(httpx.Response(429, headers={"retry-after": "2.5"})) == 2.5
+    assert retry_after(httpx.Response(429, headers={"retry-after": "-3"})) == 0.0
+    # The load test used to crash on this form; both clients now wait by their backoff.
+    http_date = "Wed, 21 Oct 2026 07:28:00 GMT"
+    assert retry_after(httpx.Response(429, headers={"retry-after": http_date})) == 0.0
+    assert retry_after(httpx.Response(429)) == 0.0
+    assert retryable(httpx.Response(429))
+    assert retryable(httpx.Response(503))
+    assert retryable("ConnectError")
+    assert not retryable(httpx.Response(404))
