@@ -4,8 +4,10 @@ The read-back folds every stored row with the generator's canonical encoding
 (`factories.digest`), so the dataset digest of the database is comparable with the
 generator's and with earlier runs' (order- and batching-independent). PostgreSQL builds
 and digests the canonical bytes itself (`stored_fold`): only sums cross the wire. With a
-reader URL (a committed dataset) each entity is split by id between the gate connection
-and a second one on the same snapshot, so both cores fold.
+reader (a committed dataset, `GateContext.reader`) each entity is split by id into two
+lanes folded on two connections that share the gate transaction's snapshot: in the
+background while the other gates run (`start_read_back`), or beside the gate connection
+when these gates run alone. Without one, the gate connection folds everything.
 """
 
 from __future__ import annotations
