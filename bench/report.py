@@ -130,3 +130,38 @@ def render_entities(
             f"  {entity:<22} {rows:>10,} {ours:>10.2f} {best:>10.2f} {ratio(best, ours):>9.2f}"
         )
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class CpuBudget:
+    """Core-seconds a run used beside what the target ratio would leave it."""
+
+    used_core_s: float
+    ceiling_core_s: float
+    target_core_s: float
+    """All cores, fully busy, for the time `ratio` x the ceiling allows."""
+
+    def line(self) -> str:
+        return (
+            f"CPU: seedbank used {self.used_core_s:.0f} core-s, the ceiling"
+            f" {self.ceiling_core_s:.0f}; the target ratio leaves {self.target_core_s:.0f}"
+            " core-s even at 100 % use"
+        )
+
+
+def cpu_budget(
+    *,
+    cores: int,
+    seedbank_s: float,
+    seedbank_busy: float,
+    ceiling_s: float,
+    ceiling_busy: float,
+    ratio: float = 0.5,
+) -> CpuBudget:
+    """seedbank's and the ceiling's CPU (busy share x wall x cores) beside the budget that
+    `ratio` x the ceiling's rows/s allows (the same rows in ceiling_s / ratio seconds)."""
+    return CpuBudget(
+        used_core_s=seedbank_busy * seedbank_s * cores,
+        ceiling_core_s=ceiling_busy * ceiling_s * cores,
+        target_core_s=ceiling_s / ratio * cores,
+    )

@@ -166,6 +166,14 @@ def summarise(
         worker_speedup=speedup,
     )
     print("targets:" + "".join("\n" + g.line() for g in goals))
+    budget = report.cpu_budget(
+        cores=os.cpu_count() or 1,
+        seedbank_s=seed_run.seconds,
+        seedbank_busy=main_run.cpu_busy,
+        ceiling_s=ceiling_run.seconds,
+        ceiling_busy=ceiling_busy,
+    )
+    print(budget.line())
     return {
         "args": vars(args),
         "table": [asdict(m) | {"rows_per_s": m.rows_per_s} for m in table],
@@ -175,6 +183,7 @@ def summarise(
         "ceiling_per_entity": ceiling_run.per_entity,
         "memory": asdict(mem),
         "cpu_busy": {"seedbank": main_run.cpu_busy, "ceiling": ceiling_busy},
+        "cpu_core_seconds": asdict(budget),
         "single": {"stages": single.run.stages, "seconds": single.run.seconds} if single else None,
         "dev": {"stages": dev.run.stages, "seconds": dev.run.seconds} if dev else None,
         "speedup_seeding_stage": speedup,

@@ -8,6 +8,7 @@ import pytest
 
 from bench.report import (
     Measurement,
+    cpu_budget,
     final_json,
     ratio,
     render_table,
@@ -89,3 +90,14 @@ def test_targets_judge_each_figure_in_its_own_direction() -> None:
         "seedbank / ceiling (stretch 0.7)",
         "peak Celery worker process RSS, MB",
     ]
+
+
+def test_the_cpu_budget_sets_core_seconds_used_beside_what_the_target_leaves() -> None:
+    budget = cpu_budget(
+        cores=2, seedbank_s=50.6, seedbank_busy=0.88, ceiling_s=14.4, ceiling_busy=0.95
+    )
+    assert round(budget.used_core_s, 1) == 89.1
+    assert round(budget.ceiling_core_s, 1) == 27.4
+    assert round(budget.target_core_s, 1) == 57.6  # 0.5x: the same rows in 28.8 s on 2 cores
+    assert "89 core-s" in budget.line()
+    assert "leaves 58 core-s" in budget.line()
