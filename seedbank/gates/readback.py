@@ -23,6 +23,7 @@ from psycopg import IsolationLevel, sql
 
 from factories.digest import combine_folds, dataset_digest
 from seedbank.adapters.postgres import bind_tenant, connect
+from seedbank.adapters.vault import Salt
 from seedbank.gates.model import Failures, GateContext, GateResult, Reader
 from seedbank.gates.rows import ENTITY_ORDER, dataset_filter
 from seedbank.gates.stored_fold import fold_from_word_sums, fold_select
@@ -155,24 +156,30 @@ def counts_gate(ctx: GateContext) -> GateResult:
 
 
 def determinism_gate(ctx: GateContext) -> GateResult:
-    """The stored digest equals the generator's (this run) and the last successful run's."""
+    """The stored digest equals the generator's (this run) and the last successful run's
+    with the same manifest and the same salt — its version *and* its value (fingerprint):
+    a Vault that lost its data hands out another salt under the same version number."""
     target = ctx.target
     back = read_back(ctx)
     stored = back.digest
-    row = ctx.conn.execute(
-        "SELECT id, dataset_digest FROM seed_run WHERE tenant_id = %s AND env = %s AND mode = %s"
-        " AND status = 'succeeded' AND dry_run = false AND manifest_digest = %s"
-        " AND salt_version = %s AND dataset_digest IS NOT NULL AND id IS DISTINCT FROM %s"
-        " ORDER BY finished_at DESC NULLS LAST LIMIT 1",
-        (
-            target.tenant_id,
-            target.env,
-            target.mode,
-            target.spec.manifest_digest,
-            target.salt_version,
-            target.run_id,
-        ),
-    ).fetchone()
+    row = None
+    if ctx.salt is not None:
+        row = ctx.conn.execute(
+            "SELECT id, dataset_digest FROM seed_run WHERE tenant_id = %s AND env = %s"
+            " AND mode = %s AND status = 'succeeded' AND dry_run = false"
+            " AND manifest_digest = %s AND salt_version = %s AND salt_fingerprint = %s"
+            " AND dataset_digest IS NOT NULL AND id IS DISTINCT FROM %s"
+            " ORDER BY finished_at DESC NULLS LAST LIMIT 1",
+            (
+                target.tenant_id,
+                target.env,
+                target.mode,
+                target.spec.manifest_digest,
+                target.salt_version,
+                Salt(target.salt_version, ctx.salt).fingerprint,
+                target.run_id,
+            ),
+        ).fetchone()
     previous_run, previous = (str(row[0]), str(row[1])) if row else (None, None)
     figures = {
         "stored_digest": stored,
@@ -201,7 +208,7 @@ def determinism_gate(ctx: GateContext) -> GateResult:
     if target.generated_digest is None and previous is None:
         figures["reason"] = (
             "nothing to compare with: no digest from a generator in this process and no earlier"
-            " successful run with the same manifest digest and salt version"
+            " successful run with the same manifest digest and salt (its version and its value)"
         )
         return GateResult("determinism", "skipped", figures)
     return failures.result("determinism", figures)

@@ -320,20 +320,28 @@ def test_determinism_compares_with_the_last_successful_run(seeded: Seeded) -> No
     later = GateTarget(spec=seeded.target.spec, salt_version=seeded.target.salt_version)
     assert gates(seeded, target=later)["determinism"].status == "skipped"
     previous = uuid.uuid4()
+    fingerprint = Salt(seeded.target.salt_version, seeded.salt).fingerprint
     record = (
         "INSERT INTO seed_run (tenant_id, id, env, tenant, mode, status, dry_run,"
-        " manifest_digest, salt_version, manifest, dataset_digest, started_at, finished_at)"
-        f" VALUES (:t, '{previous}', 'dev', '{seeded.target.tenant}', 'baseline', 'succeeded',"
-        f" false, '{seeded.target.spec.manifest_digest}', {seeded.target.salt_version}, '{{}}',"
-        " '{digest}', now(), now())"
+        " manifest_digest, salt_version, salt_fingerprint, manifest, dataset_digest,"
+        f" started_at, finished_at) VALUES (:t, '{previous}', 'dev', '{seeded.target.tenant}',"
+        f" 'baseline', 'succeeded', false, '{seeded.target.spec.manifest_digest}',"
+        f" {seeded.target.salt_version}, '{{fingerprint}}', '{{}}', '{{digest}}', now(), now())"
     )
     stored = gates(seeded)["determinism"].figures["stored_digest"]
-    same = gates(seeded, record.replace("{digest}", stored), target=later)["determinism"]
+    mine = record.replace("{fingerprint}", fingerprint)
+    same = gates(seeded, mine.replace("{digest}", stored), target=later)["determinism"]
     assert same.status == "passed"
     assert same.figures["previous_run_id"] == str(previous)
-    other = gates(seeded, record.replace("{digest}", "0" * 64), target=later)["determinism"]
+    other = gates(seeded, mine.replace("{digest}", "0" * 64), target=later)["determinism"]
     assert other.status == "failed"
     assert cells(other) == {("seed_run", str(previous), "dataset_digest")}
+    # Same version number, another salt value (a dev Vault that lost its data): that run's
+    # rows were other rows, so it is no reference — neither a pass nor a failure.
+    lost = record.replace("{fingerprint}", "0" * 16).replace("{digest}", "0" * 64)
+    unrelated = gates(seeded, lost, target=later)["determinism"]
+    assert unrelated.status == "skipped"
+    assert unrelated.figures["previous_run_id"] is None
 
 
 def test_run_gates_refuses_a_connection_outside_a_transaction(seeded: Seeded) -> None:
