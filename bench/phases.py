@@ -14,6 +14,7 @@ from bench import ceiling, naive, scratch, seeding, workers
 from bench.probes import CpuMeter, MemoryPeak
 from bench.scratch import REPORTS, BenchTenant
 from factories.spec import DatasetSpec
+from seedbank.adapters.migrations import ScratchDatabase
 from seedbank.adapters.vault import VaultClient
 from seedbank.dataset import dataset_spec
 from seedbank.manifest import parse_manifest
@@ -24,7 +25,7 @@ def say(text: str) -> None:
 
 
 def bench_env(
-    db: scratch.ScratchDb | None = None, tenant: BenchTenant | None = None
+    db: ScratchDatabase | None = None, tenant: BenchTenant | None = None
 ) -> dict[str, str]:
     """The stack's env with the bench's Redis databases, bucket, database and profiles."""
     env = dict(os.environ)
@@ -67,7 +68,7 @@ def seed_phase(
 ) -> SeedPhase:
     quiet_server()
     tenant = scratch.bench_tenant(env_name, root, fraction=fraction, batch_size=batch_size)
-    with tenant as t, scratch.scratch_database(label) as db:
+    with tenant as t, scratch.bench_database(label) as db:
         say(f"{label}: seeding {t.rows:,} rows of {env_name} ({t.tenant}) into {db.name}")
         pool.sampler.take()
         cpu = CpuMeter()
@@ -88,7 +89,7 @@ def ceiling_phase(root: Path, *, fraction: float, loaders: int) -> tuple[ceiling
     quiet_server()
     with scratch.bench_tenant("bench", root, fraction=fraction) as t:
         spec, salt = _spec_and_salt(t)
-        with scratch.scratch_database("ceiling") as db:
+        with scratch.bench_database("ceiling") as db:
             say(f"ceiling: {loaders} loaders generate {t.rows:,} rows (not timed), then COPY")
             cpu = CpuMeter()
             run = ceiling.run_ceiling(db.admin_url, spec, salt, loaders=loaders, cpu=cpu)
@@ -104,7 +105,7 @@ def naive_phase(root: Path, *, fraction: float) -> naive.NaiveRun:
     quiet_server()
     with scratch.bench_tenant("bench", root, fraction=fraction) as t:
         spec, salt = _spec_and_salt(t)
-        with scratch.scratch_database("naive") as db:
+        with scratch.bench_database("naive") as db:
             say(f"naive: factory-boy build + SQLModel add_all of {t.rows:,} rows ({fraction:.0%})")
             run = naive.run_naive(db.app_url, spec, salt)
     say(f"naive: {run.rows:,} rows in {run.seconds:.1f} s (build {run.build_s:.1f} s)")

@@ -14,14 +14,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 import hvac
-import psycopg
 import yaml
 from botocore.exceptions import ClientError
-from psycopg import sql
 
 from bench.report import scaled_count
-from seedbank.adapters.migrations import upgrade
-from seedbank.adapters.postgres import with_database
+from seedbank.adapters.migrations import ScratchDatabase, scratch_database
 from seedbank.adapters.vault import VaultClient, salt_path
 from seedbank.profiles import default_profiles_dir
 
@@ -44,33 +41,11 @@ def redis_db(url: str, db: int) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
 
 
-@dataclass(frozen=True)
-class ScratchDb:
-    name: str
-    admin_url: str
-    app_url: str
-
-
 @contextmanager
-def scratch_database(label: str) -> Iterator[ScratchDb]:
+def bench_database(label: str) -> Iterator[ScratchDatabase]:
     """A migrated database `seedbank_bench_<label>_<hex>` (the workers' allowed names)."""
-    server = need("SEEDBANK_PG_SERVER_URL")
-    name = f"seedbank_bench_{label}_{secrets.token_hex(4)}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    db = ScratchDb(
-        name,
-        with_database(server, dbname=name),
-        with_database(server, dbname=name, user="seedbank_app"),
-    )
-    try:
-        upgrade(db.admin_url)
+    with scratch_database(need("SEEDBANK_PG_SERVER_URL"), prefix=f"seedbank_bench_{label}") as db:
         yield db
-    finally:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def ensure_bucket(name: str = BUCKET) -> str:

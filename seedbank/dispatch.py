@@ -131,19 +131,15 @@ class Dispatcher:
         on_finished: Callable[[str], None] = lambda entity: None,
     ) -> list[dict[str, Any]]:
         """Every batch of `schedule`, at most `window` in flight; outcomes as they land."""
-        announced = {"released": 0, "finished": 0}
-
-        def announce() -> None:
-            for entity in schedule.released[announced["released"] :]:
-                on_released(entity)
-            for entity in schedule.finished[announced["finished"] :]:
-                on_finished(entity)
-            announced.update(released=len(schedule.released), finished=len(schedule.finished))
-
         pending: list[_Pending] = []
         done: list[dict[str, Any]] = []
-        announce()
+        released = finished = 0  # schedule events already reported
         while True:
+            for entity in schedule.released[released:]:
+                on_released(entity)
+            for entity in schedule.finished[finished:]:
+                on_finished(entity)
+            released, finished = len(schedule.released), len(schedule.finished)
             for batch in schedule.take(self._window - len(pending)):
                 item = _Pending(batch=batch, results=[self._send(batch)])
                 item.sent_at = time.monotonic()
@@ -162,7 +158,6 @@ class Dispatcher:
                 on_done(outcome)
                 schedule.complete(item.batch)
             pending = still
-            announce()
         if not schedule.done:
             raise AssertionError("the schedule ended with entities never released")
         return done

@@ -62,16 +62,9 @@ def expurge_tenant(w: Wiring, *, env: str, tenant: str, actor: str) -> TenantOut
         with connect(w.settings.database_url) as conn:
             for mode in modes:
                 outcome.purged[mode] = purge_dataset(conn, tenant_id=tenant_id, env=env, mode=mode)
-        document = _report("expurge", env, tenant, run_id, actor, outcome.purged)
-        outcome.evidence = evidence.seal(
-            w,
-            tenant_id=tenant_id,
-            run_id=run_id,
-            kind="expurge",
-            key=f"expurge/{env}/{tenant}/{run_id}.json",
-            document=document,
+        _seal_and_audit(
+            w, "expurge", env, tenant, run_id, actor, f"expurged {', '.join(modes)}", outcome
         )
-        _audit(w, env, tenant, run_id, actor, "expurge", f"expurged {', '.join(modes)}", outcome)
     finally:
         lock.release()
     return outcome
@@ -95,16 +88,9 @@ def forget_tenant(
                 cur = conn.execute("DELETE FROM tenant WHERE tenant_id = %s", (tenant_id,))
                 outcome.purged["tenant"] = {"tenant": cur.rowcount}
                 conn.execute("DELETE FROM seed_checkpoint WHERE tenant_id = %s", (tenant_id,))
-        document = _report("forget", env, tenant, run_id, actor, outcome.purged)
-        outcome.evidence = evidence.seal(
-            w,
-            tenant_id=tenant_id,
-            run_id=run_id,
-            kind="forget",
-            key=f"forget/{env}/{tenant}/{run_id}.json",
-            document=document,
+        _seal_and_audit(
+            w, "forget", env, tenant, run_id, actor, "removed every synthetic row", outcome
         )
-        _audit(w, env, tenant, run_id, actor, "forget", "removed every synthetic row", outcome)
     finally:
         lock.release()
     return outcome
@@ -126,23 +112,32 @@ def _report(
     }
 
 
-def _audit(
+def _seal_and_audit(
     w: Wiring,
+    kind: str,
     env: str,
     tenant: str,
     run_id: uuid.UUID,
     actor: str,
-    event: str,
     reason: str,
     outcome: TenantOutcome,
 ) -> None:
+    """Seal the `kind` report of what was deleted in WORM, then audit it with its evidence."""
+    outcome.evidence = evidence.seal(
+        w,
+        tenant_id=tenant_uuid(env, tenant),
+        run_id=run_id,
+        kind=kind,
+        key=f"{kind}/{env}/{tenant}/{run_id}.json",
+        document=_report(kind, env, tenant, run_id, actor, outcome.purged),
+    )
     audit.record(
         w.settings.database_url,
         audit.AuditEvent(
             tenant_id=tenant_uuid(env, tenant),
             env=env,
             tenant=tenant,
-            event=event,
+            event=kind,
             outcome="done",
             reason=reason,
             actor=actor,

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 from alembic import command
 from alembic.config import Config
+from psycopg import sql
 from sqlalchemy import create_engine, pool
 from sqlalchemy.exc import OperationalError
 
-from seedbank.adapters.postgres import describe, sqlalchemy_url
+from seedbank.adapters.postgres import describe, sqlalchemy_url, with_database
 from seedbank.errors import DatabaseUnavailable
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "migrations"
@@ -32,3 +38,39 @@ def upgrade(admin_url: str, revision: str = "head") -> None:
         ) from None
     finally:
         engine.dispose()
+
+
+@dataclass(frozen=True)
+class ScratchDatabase:
+    """A throw-away database and its owner, application and read-only role URLs."""
+
+    name: str
+    admin_url: str
+    app_url: str
+    ro_url: str
+
+
+@contextmanager
+def scratch_database(
+    server_url: str, *, prefix: str, migrate: bool = True
+) -> Iterator[ScratchDatabase]:
+    """`<prefix>_<hex>`, migrated to head unless `migrate` is False, dropped on exit
+    (tests and `make bench`: never the demo database)."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    db = ScratchDatabase(
+        name=name,
+        admin_url=with_database(server_url, dbname=name),
+        app_url=with_database(server_url, dbname=name, user="seedbank_app"),
+        ro_url=with_database(server_url, dbname=name, user="seedbank_ro"),
+    )
+    try:
+        if migrate:
+            upgrade(db.admin_url)
+        yield db
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )

@@ -1,15 +1,12 @@
 """Gate `contract` (FR-004, US2-AC2): records read back validate against `/api/v1`.
 
 A sample per entity (all rows of a small entity) is read back and validated by
-`seedbank.api.contract.validate_rows`; the sample size is reported. When the contract
-module is not installed the gate says so and is `skipped`, never passed.
+`seedbank.api.contract.validate_rows`; the sample size is reported.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from seedbank.api.contract import NO_RESOURCE, validate_rows
 from seedbank.gates.model import Failures, GateContext, GateResult
 from seedbank.gates.rows import COLUMNS, ENTITY_ORDER, dataset_select
 
@@ -18,19 +15,10 @@ SAMPLE = 500
 
 
 def contract_gate(ctx: GateContext, *, sample: int = SAMPLE) -> GateResult:
-    try:
-        contract: Any = importlib.import_module("seedbank.api.contract")
-        validate_rows = contract.validate_rows
-    except (ImportError, AttributeError) as exc:
-        return GateResult(
-            "contract",
-            "skipped",
-            {"reason": f"the /api/v1 contract is not available ({type(exc).__name__})"},
-        )
     failures = Failures()
     sampled: dict[str, int] = {}
     # Tables the API does not expose (tenant, app_user) have nothing to validate: listed.
-    uncovered: list[str] = [e for e in ENTITY_ORDER if e in getattr(contract, "NO_RESOURCE", ())]
+    uncovered: list[str] = [e for e in ENTITY_ORDER if e in NO_RESOURCE]
     for entity in ENTITY_ORDER:
         if entity in uncovered:
             continue

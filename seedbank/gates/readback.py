@@ -5,9 +5,9 @@ The read-back folds every stored row with the generator's canonical encoding
 generator's and with earlier runs' (order- and batching-independent). PostgreSQL builds
 and digests the canonical bytes itself (`stored_fold`): only sums cross the wire. With a
 reader (a committed dataset, `GateContext.reader`) each entity is split by id into two
-lanes folded on two connections that share the gate transaction's snapshot: in the
-background while the other gates run (`start_read_back`), or beside the gate connection
-when these gates run alone. Without one, the gate connection folds everything.
+lanes folded on two connections that share the gate transaction's snapshot, in the
+background while the other gates run (`start_read_back`). Without one, the gate
+connection folds everything.
 """
 
 from __future__ import annotations
@@ -71,16 +71,12 @@ def read_back(ctx: GateContext) -> ReadBack:
     cached = ctx.shared.get("readback")
     if isinstance(cached, ReadBack):
         return cached
-    background: list[Future[list[Fold]]] | None = ctx.shared.pop("readback_lanes", None)
-    if background is not None:
-        results = [fold for lane in background for fold in lane.result()]
-    elif ctx.reader is None:
+    if ctx.reader is None:
         results = _fold_parts(ctx.conn, _lanes(ctx, split=False)[0])
     else:
-        mine, other = _lanes(ctx, split=True)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            theirs = pool.submit(_fold_on_reader, ctx.reader, ctx.target.tenant_id, other)
-            results = _fold_parts(ctx.conn, mine) + theirs.result()
+        start_read_back(ctx)  # a no-op when the runner started it
+        background: list[Future[list[Fold]]] = ctx.shared.pop("readback_lanes")
+        results = [fold for lane in background for fold in lane.result()]
     counts = dict.fromkeys(ENTITY_ORDER, 0)
     folds = dict.fromkeys(ENTITY_ORDER, 0)
     for entity, found, fold in results:

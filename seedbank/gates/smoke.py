@@ -7,13 +7,14 @@ are invisible outside its transaction, so the API cannot serve them: skipped the
 
 from __future__ import annotations
 
-import importlib
 import os
 from dataclasses import dataclass
 from typing import Any
 
+from seedbank.api.tokens import mint_token
 from seedbank.gates.model import Failures, GateContext, GateResult
 from seedbank.gates.rows import ENTITY_ORDER, dataset_select
+from seedbank.smoke import run_smoke
 
 SAMPLE_IDS = 5
 """Ids per entity the smoke may request."""
@@ -75,18 +76,9 @@ def api_smoke_gate(ctx: GateContext, config: SmokeConfig | None) -> GateResult:
             "skipped",
             {"reason": "a dry run's rows are invisible to the API outside its transaction"},
         )
-    try:
-        smoke: Any = importlib.import_module("seedbank.smoke")
-        run_smoke = smoke.run_smoke
-    except (ImportError, AttributeError) as exc:
-        return GateResult(
-            "api-smoke",
-            "skipped",
-            {"reason": f"the smoke client is not available ({type(exc).__name__})"},
-        )
     token = config.token
     if token is None and config.token_key is not None:
-        token = smoke.mint_token(
+        token = mint_token(
             config.token_key, env=ctx.target.env, tenant=ctx.target.tenant, ttl_s=TOKEN_TTL_S
         )
     if token is None:
@@ -127,12 +119,7 @@ def api_smoke_gate(ctx: GateContext, config: SmokeConfig | None) -> GateResult:
         client.close()
     failures = Failures()
     for v in result.violations:
-        failures.add(
-            str(getattr(v, "entity", "api")),
-            getattr(v, "row_id", None),
-            getattr(v, "field", None),
-            str(getattr(v, "reason", v)),
-        )
+        failures.add(v.entity, v.row_id, v.field, v.reason)
     figures = {
         "requests": result.requests,
         "responses": dict(result.responses),
@@ -142,7 +129,7 @@ def api_smoke_gate(ctx: GateContext, config: SmokeConfig | None) -> GateResult:
         "retries": result.retries,
         "duration_s": result.duration_s,
     }
-    for text in getattr(result, "failures", ()):
+    for text in result.failures:
         failures.add("api", None, None, str(text))
     if not result.passed and not failures.total:
         failures.add("api", None, None, "the smoke did not pass (see its figures)")

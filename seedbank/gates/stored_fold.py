@@ -28,12 +28,9 @@ _NULL = sql.SQL("'\\x000000014e'::bytea")  # len 1 + "N"
 
 
 def _payload(column: str, kind: object) -> sql.Composable:
-    """The canonical payload (tag + value) of one non-NULL value, as bytea."""
+    """The canonical payload (tag + value text) of one non-NULL number, timestamp or date,
+    as bytea (uuids and strings are framed inline by `_framed`)."""
     col = sql.Identifier(column)
-    if isinstance(kind, Uuid):
-        return sql.SQL("'\\x55'::bytea || uuid_send({})").format(col)
-    if isinstance(kind, String):  # Text is a String
-        return sql.SQL("'\\x53'::bytea || convert_to({}, 'UTF8')").format(col)
     if isinstance(kind, Integer):
         return sql.SQL("convert_to('I' || {}::text, 'UTF8')").format(col)
     if isinstance(kind, Numeric):

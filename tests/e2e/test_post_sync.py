@@ -20,7 +20,6 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import StateType
 
-from seedbank.adapters.lock import RunLock
 from seedbank.cli import main
 from tests.support.world import World
 
@@ -202,14 +201,7 @@ def test_hanging_verification_is_cancelled_at_the_timeout(
     world: World, argo: ArgoStandIn, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The seed flow waits up to 120 s for the env/tenant lock the test holds.
-    lock = RunLock(
-        world.db.app_url,
-        env=world.env,
-        tenant=world.tenant,
-        tenant_id=world.tenant_id,
-        run_id=uuid.uuid4(),
-    )
-    lock.acquire(holder="test-holder")
+    lock = world.hold_lock()
     started = time.monotonic()
     try:
         # 12 s: the local worker takes ~6 s from Scheduled to Running; the run must be

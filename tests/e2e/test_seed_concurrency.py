@@ -9,12 +9,10 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
-from seedbank.adapters.lock import RunLock
 from seedbank.cli import main
 from tests.support.stackenv import REPO
 from tests.support.world import World, deployment_run
@@ -23,22 +21,10 @@ pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent
 
 
-def _hold_lock(world: World) -> RunLock:
-    lock = RunLock(
-        world.db.app_url,
-        env=world.env,
-        tenant=world.tenant,
-        tenant_id=world.tenant_id,
-        run_id=uuid.uuid4(),
-    )
-    lock.acquire(holder="test-holder")
-    return lock
-
-
 def test_second_run_is_refused_while_the_lock_is_held(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lock = _hold_lock(world)
+    lock = world.hold_lock()
     try:
         assert main([f"--tenant={world.tenant}", f"--env={world.env}"]) == 5
         err = capsys.readouterr().err
@@ -53,7 +39,7 @@ def test_second_run_is_refused_while_the_lock_is_held(
 def test_waiting_run_proceeds_when_the_lock_is_released(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lock = _hold_lock(world)
+    lock = world.hold_lock()
     releaser = threading.Timer(2.0, lock.release)
     releaser.start()
     started = time.monotonic()

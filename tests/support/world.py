@@ -7,6 +7,7 @@ import os
 import secrets
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import pytest
 import yaml
 
 from factories.spec import tenant_uuid
+from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import bind_tenant
 from seedbank.adapters.vault import VaultClient, salt_path
 from seedbank.models import DOMAIN_TABLES, table_name
@@ -114,6 +116,18 @@ class World:
                 (self.tenant_id,),
             ).fetchall()
         return [(str(a), str(b), str(c)) for a, b, c in rows]
+
+    def hold_lock(self) -> RunLock:
+        """This env/tenant's run lock, taken as another holder would (release it after)."""
+        lock = RunLock(
+            self.db.app_url,
+            env=self.env,
+            tenant=self.tenant,
+            tenant_id=self.tenant_id,
+            run_id=uuid.uuid4(),
+        )
+        lock.acquire(holder="test-holder")
+        return lock
 
     def query(self, statement: str, *args: Any) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.db.app_url) as conn:
