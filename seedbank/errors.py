@@ -4,7 +4,7 @@ Every failure a user can cause or meet is one of these; the CLI turns it into on
 sentence on stderr and the exit code below, never a traceback.
 
     SeedbankError ............................ 1  unexpected / internal
-    ├── UsageError ........................... 2  bad command-line input
+    ├── UsageError ........................... 2  bad command-line input or environment setting
     ├── ManifestError ........................ 3  profile missing, unreadable or invalid
     ├── GuardRefused ......................... 4  a run-policy guard said no (window, budget,
     │   │                                         execution policy, TTL debt, dump input)
@@ -44,7 +44,7 @@ class SeedbankError(Exception):
 
 
 class UsageError(SeedbankError):
-    """Raised when command-line arguments are missing or malformed."""
+    """Raised when command-line arguments or environment settings are missing or malformed."""
 
     exit_code = 2
     event = "usage"

@@ -6,15 +6,31 @@ Only entry points and adapters' wiring read these; the pure core never does.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from seedbank.errors import UsageError
 from seedbank.profiles import default_profiles_dir
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    def __init__(self, **values: Any) -> None:
+        """A malformed variable is the user's input: one sentence, exit 2, never its value
+        (it may be a URL with a password or a token)."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = ".".join(str(part) for part in first["loc"]) or "a setting"
+            raise UsageError(
+                f"environment variable {name} is invalid: {first['msg'][:1].lower()}"
+                f"{first['msg'][1:]}",
+                fix=f"correct {name} or unset it to use its default (docs/operations.md)",
+            ) from None
 
     database_url: str = Field(
         default="postgresql://seedbank_app@127.0.0.1:5432/seedbank",

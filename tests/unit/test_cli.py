@@ -37,3 +37,19 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_exit_codes_are_distinct() -> None:
     assert len(set(EXIT_CODES.values())) == len(EXIT_CODES)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("SEEDBANK_BATCH_WINDOW", "0"), ("SEEDBANK_BATCH_STALL_SECONDS", "s3cr3t-not-a-number")],
+)
+def test_a_malformed_setting_is_one_sentence_and_exit_2_without_its_value(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert main(["plan", "--tenant=acme", "--env=dev"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"seed_data: error: environment variable {variable} is invalid: ")
+    assert err.count("\n") == 1
+    assert "s3cr3t" not in err
+    assert "Traceback" not in err
