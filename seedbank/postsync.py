@@ -17,8 +17,8 @@ from typing import Annotated, Any
 
 import typer
 
-from seedbank.errors import UsageError
-from seedbank.profiles import check_target
+from seedbank.adapters.profiles import check_target
+from seedbank.domain.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,9 @@ def post_sync(
     """Argo CD PostSync gate: run the verification deployment; on failure roll back, exit 1+."""
     # Imported late: the CLI imports this module, and `--help` must stay fast.
     from seedbank.cli import actor_identity
-    from seedbank.postsync_run import run_post_sync
+    from seedbank.observability.logs import configure_logging
+    from seedbank.services.postsync import run_post_sync
     from seedbank.settings import Settings
-    from seedbank.telemetry import configure_logging
 
     if timeout <= 0:
         raise UsageError("--timeout must be more than zero seconds", fix="pass e.g. --timeout=600")

@@ -11,12 +11,12 @@ from typing import Any
 
 import typer
 
-from seedbank import progress
 from seedbank.adapters import audit
-from seedbank.errors import DependencyUnavailable, SeedbankError
-from seedbank.profiles import LoadedProfile
+from seedbank.adapters.profiles import LoadedProfile
+from seedbank.domain.errors import DependencyUnavailable, SeedbankError
+from seedbank.observability import progress
+from seedbank.observability.logs import configure_logging
 from seedbank.settings import Settings
-from seedbank.telemetry import configure_logging
 
 
 def run_seed(

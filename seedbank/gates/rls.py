@@ -18,9 +18,9 @@ from psycopg import sql
 
 from seedbank.adapters import audit
 from seedbank.adapters.postgres import bind_tenant
-from seedbank.errors import SeedbankError
+from seedbank.domain.errors import SeedbankError
+from seedbank.domain.models import CONTROL_TABLES, DOMAIN_TABLES, table_name
 from seedbank.gates.model import Failures, GateContext, GateResult
-from seedbank.models import CONTROL_TABLES, DOMAIN_TABLES, table_name
 
 RLS_REFUSED = "42501"  # insufficient_privilege: "new row violates row-level security policy"
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from seedbank.api.tokens import mint_token
+from seedbank.gates.api_probe import run_smoke
 from seedbank.gates.model import Failures, GateContext, GateResult
 from seedbank.gates.rows import ENTITY_ORDER, dataset_select
-from seedbank.smoke import run_smoke
 
 SAMPLE_IDS = 5
 """Ids per entity the smoke may request."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import sentry_sdk
 
-from seedbank.redaction import redact
+from seedbank.observability.redaction import redact
 
 _initialised = False
 

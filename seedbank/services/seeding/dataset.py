@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from factories.spec import DatasetSpec
-from seedbank.manifest import Manifest
+from seedbank.domain.manifest import Manifest
 
 
 def dataset_spec(manifest: Manifest) -> DatasetSpec:

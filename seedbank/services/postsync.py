@@ -14,9 +14,9 @@ import typer
 from seedbank.adapters import audit
 from seedbank.adapters.argocd import ArgoCd, ArgoSettings, Rollback
 from seedbank.adapters.prefect_api import PrefectApi, RunState
-from seedbank.errors import SeedbankError, UsageError, VerificationFailed
+from seedbank.domain.errors import SeedbankError, UsageError, VerificationFailed
+from seedbank.observability.redaction import scrub_text
 from seedbank.postsync import PostSyncRequest, coerce_params
-from seedbank.redaction import scrub_text
 
 log = structlog.get_logger()
 

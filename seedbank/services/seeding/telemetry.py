@@ -9,18 +9,18 @@ from contextlib import contextmanager
 import structlog
 from prometheus_client import REGISTRY, push_to_gateway
 
-from seedbank import metrics
-from seedbank.alerts import alert, init_sentry
-from seedbank.errors import (
+from seedbank.domain.errors import (
     DependencyUnavailable,
     GuardRefused,
     SaltMismatch,
     SeedbankError,
     WormMisconfigured,
 )
-from seedbank.stages import RunState
-from seedbank.telemetry import configure_logging
-from seedbank.tracing import configure_tracing, safe_attributes, tracer
+from seedbank.observability import metrics
+from seedbank.observability.alerts import alert, init_sentry
+from seedbank.observability.logs import configure_logging
+from seedbank.observability.tracing import configure_tracing, safe_attributes, tracer
+from seedbank.services.seeding.stages import RunState
 
 log = structlog.get_logger()
 #: Failures where a guard could not be satisfied and the run failed closed (Sentry).

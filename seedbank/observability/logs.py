@@ -16,8 +16,8 @@ from typing import Any
 import structlog
 from opentelemetry import trace
 
-from seedbank.redaction import redact
-from seedbank.tracing import safe_attributes, tracer
+from seedbank.observability.redaction import redact
+from seedbank.observability.tracing import safe_attributes, tracer
 
 
 def redaction_processor(

@@ -18,7 +18,7 @@ import httpx
 import redis
 
 from seedbank.adapters.ratelimit import TokenBucket, bucket_key
-from seedbank.manifest import Backoff, RateLimit
+from seedbank.domain.manifest import Backoff, RateLimit
 
 CAP_SHARE = 0.8  # NFR-002: never more than 80 % of the platform's cap
 # Pace 2 % under the ceiling: the bucket runs on Redis' clock and the platform counts

@@ -2,7 +2,7 @@
 
 The API is only ever READ here: one list page per resource and a GET of each sampled
 record, every body validated against the contract. Every request, retries included,
-goes through `seedbank.paced` (the env/tenant's Redis bucket, no burst, ≤ 80 % of the
+goes through `seedbank.adapters.paced` (the env/tenant's Redis bucket, no burst, ≤ 80 % of the
 cap). 429, 5xx and transport errors are retried with the manifest's exponential backoff
 and jitter, never sooner than the server's Retry-After.
 """
@@ -17,6 +17,14 @@ from typing import Any
 import httpx
 import redis
 
+from seedbank.adapters.paced import (
+    CAP_SHARE,
+    HTTP_TIMEOUT_S,
+    Outcome,
+    PacedClient,
+    limit_rpm,
+    retryable,
+)
 from seedbank.api.contract import (
     ENTITY_RESOURCES,
     NO_RESOURCE,
@@ -25,15 +33,7 @@ from seedbank.api.contract import (
     validate_representation,
 )
 from seedbank.api.tokens import mint_token
-from seedbank.manifest import RateLimit
-from seedbank.paced import (
-    CAP_SHARE,
-    HTTP_TIMEOUT_S,
-    Outcome,
-    PacedClient,
-    limit_rpm,
-    retryable,
-)
+from seedbank.domain.manifest import RateLimit
 
 __all__ = ["SmokeResult", "limit_rpm", "mint_token", "run_smoke"]
 

@@ -8,11 +8,11 @@ import redis
 
 from factories.spec import tenant_uuid
 from seedbank.adapters.postgres import connect
-from seedbank.errors import UsageError
-from seedbank.loadtest import LoadReport, run_load, sample_ids, volumetry
-from seedbank.manifest import Manifest
+from seedbank.domain.errors import UsageError
+from seedbank.domain.manifest import Manifest
+from seedbank.gates.api_probe import mint_token
+from seedbank.services.loadtest import LoadReport, run_load, sample_ids, volumetry
 from seedbank.settings import Settings
-from seedbank.smoke import mint_token
 
 TOKEN_TTL_S = 3600
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from seedbank import stages
 from seedbank.adapters.postgres import bind_tenant, connect
 from seedbank.bootstrap import Wiring
+from seedbank.services.seeding import stages
 
 
 def dry_run_body(w: Wiring, run: stages.RunState) -> None:

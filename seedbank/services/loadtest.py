@@ -1,6 +1,6 @@
 """`seed_data load-test`: drive `/api/v1` with seeded ids at the manifest's rate (US3-AC1).
 
-Requests go through `seedbank.paced`, like the smokes: the env/tenant's Redis bucket at
+Requests go through `seedbank.adapters.paced`, like the smokes: the env/tenant's Redis bucket at
 min(target_rpm, 80 % of cap_rpm) (NFR-002, SC-004); a 429 is counted and honoured
 (Retry-After, else the manifest's backoff), never retried into a burst. The report
 adds the dataset's volumetry: rows and stored bytes per entity.
@@ -21,10 +21,10 @@ import psycopg
 import redis
 from psycopg import sql
 
+from seedbank.adapters.paced import HTTP_TIMEOUT_S, PacedClient
 from seedbank.adapters.postgres import tenant_transaction
 from seedbank.api.contract import ENTITY_RESOURCES
-from seedbank.manifest import RateLimit
-from seedbank.paced import HTTP_TIMEOUT_S, PacedClient
+from seedbank.domain.manifest import RateLimit
 
 IDS_PER_ENTITY = 200
 

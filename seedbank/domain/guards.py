@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from seedbank.manifest import ENTITIES, Manifest
+from seedbank.domain.manifest import ENTITIES, Manifest
 
 Outcome = Literal["pass", "warn", "refuse"]
 

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from seedbank.errors import ManifestError
+from seedbank.domain.errors import ManifestError
 
 #: "bench" is the benchmark env (`make bench`); the others are the platform's.
 ENVS: tuple[str, ...] = ("dev", "homolog", "staging", "prod", "bench")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from seedbank import guards
-from seedbank.errors import DatabaseUnavailable
-from seedbank.manifest import ENTITIES, Manifest
-from seedbank.policy import execution_context, grace_period, slo_override
+from seedbank.domain import guards
+from seedbank.domain.errors import DatabaseUnavailable
+from seedbank.domain.manifest import ENTITIES, Manifest
+from seedbank.services.seeding.policy import execution_context, grace_period, slo_override
 from seedbank.settings import Settings
 
 
@@ -51,8 +51,10 @@ def render_plan(
 
 
 def _ttl_verdict(settings: Settings, manifest: Manifest, now: datetime) -> guards.Verdict:
-    from seedbank.policy import expired_datasets
-    from seedbank.stages import new_run  # the run context the policy reads expiry with
+    from seedbank.services.seeding.policy import expired_datasets
+    from seedbank.services.seeding.stages import (
+        new_run,  # the run context the policy reads expiry with
+    )
 
     run = new_run(manifest, dry_run=True, actor="plan")
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from seedbank.errors import ManifestError, ProfileNotFound, UsageError
-from seedbank.manifest import ENVS, SLUG, Manifest, check_identity, parse_manifest
+from seedbank.domain.errors import ManifestError, ProfileNotFound, UsageError
+from seedbank.domain.manifest import ENVS, SLUG, Manifest, check_identity, parse_manifest
 
 #: Inputs that would load data instead of generating it (FR-019: synthetic only).
 DUMP_SUFFIXES = (
@@ -29,7 +29,7 @@ class LoadedProfile:
 
 
 def default_profiles_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "profiles"
+    return Path(__file__).resolve().parents[2] / "profiles"
 
 
 def profile_path(root: Path, *, env: str, tenant: str) -> Path:

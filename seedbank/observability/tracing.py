@@ -16,7 +16,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from seedbank.redaction import PII_KEYS, scrub_text
+from seedbank.observability.redaction import PII_KEYS, scrub_text
 
 SERVICE = "seedbank"
 _configured = False

@@ -8,7 +8,7 @@ from factories.spec import tenant_uuid
 from seedbank.adapters import audit
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import connect
-from seedbank.purge import purge_dataset
+from seedbank.adapters.purge import purge_dataset
 from seedbank.settings import Settings
 
 

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
-from seedbank import guards
 from seedbank.adapters import audit
 from seedbank.adapters.postgres import connect, tenant_transaction
-from seedbank.alerts import alert
-from seedbank.batches import RunContext
-from seedbank.errors import GuardRefused
-from seedbank.guards import Estimate, Verdict
+from seedbank.domain import guards
+from seedbank.domain.errors import GuardRefused
+from seedbank.domain.guards import Estimate, Verdict
+from seedbank.observability.alerts import alert
+from seedbank.services.seeding.batches import RunContext
 
 log = structlog.get_logger()
 
