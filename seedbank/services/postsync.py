@@ -1,10 +1,11 @@
-"""The run of `seed_data post-sync` (see seedbank/postsync.py for the contract):
+"""The run of `seed_data post-sync` (see seedbank/cli/postsync.py for the contract):
 start the verification, wait, cancel on timeout, and on failure roll back and audit."""
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -16,9 +17,20 @@ from seedbank.adapters.argocd import ArgoCd, ArgoSettings, Rollback
 from seedbank.adapters.prefect_api import PrefectApi, RunState
 from seedbank.domain.errors import SeedbankError, UsageError, VerificationFailed
 from seedbank.observability.redaction import scrub_text
-from seedbank.postsync import PostSyncRequest, coerce_params
 
 log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class PostSyncRequest:
+    tenant: str
+    env: str
+    deployment: str
+    timeout_s: float
+    params: dict[str, str]
+    job_env: dict[str, str]
+    actor: str
+
 
 POLL_S = 1.0
 #: How long a cancelled run may take to reach Cancelled (the worker stops its process).
@@ -161,3 +173,44 @@ def _audit(url: str, request: PostSyncRequest, result: dict[str, Any], *, reason
             f"seed_data: warning: the post-sync outcome was not audited ({type(exc).__name__})",
             err=True,
         )
+
+
+def parse_pairs(values: list[str], option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(
+                f"{option} {value!r} is not key=value", fix=f"e.g. {option} name=value"
+            )
+        pairs[key.strip()] = text
+    return pairs
+
+
+def _types(prop: dict[str, Any]) -> set[str]:
+    found = prop.get("type")
+    types = set(found) if isinstance(found, list) else {found} if found else set()
+    for option in prop.get("anyOf", []) + prop.get("oneOf", []):
+        types |= _types(option)
+    return types
+
+
+def coerce_params(raw: dict[str, str], schema: dict[str, Any]) -> dict[str, Any]:
+    """Type `key=value` strings by the deployment's parameter schema: a string parameter
+    stays a string (`tenant=123` is the tenant "123"), anything else is read as JSON."""
+    properties: dict[str, Any] = schema.get("properties") or {}
+    typed: dict[str, Any] = {}
+    for key, text in raw.items():
+        if key not in properties:
+            raise UsageError(
+                f"{key!r} is not a parameter of the verification deployment",
+                fix=f"use one of {', '.join(sorted(properties)) or '(none)'}",
+            )
+        if "string" in _types(properties[key]):
+            typed[key] = text
+            continue
+        try:
+            typed[key] = json.loads(text)
+        except ValueError:
+            typed[key] = text  # the server's schema check names the problem
+    return typed

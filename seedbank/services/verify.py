@@ -15,10 +15,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-
-import typer
 
 from factories.spec import tenant_uuid
 from seedbank.adapters import audit
@@ -137,31 +134,6 @@ def verify_database(
     return Verification(gates, report)
 
 
-def verify_command(
-    settings: Settings,
-    *,
-    env: str,
-    tenant: str,
-    mode: str,
-    report: Path | None,
-    wait: float,
-    actor: str,
-) -> None:
-    """`seed_data verify`: the per-gate table, the report if asked, exit 10 on failure."""
-    outcome = verify_database(
-        settings, env=env, tenant=tenant, mode=mode, actor=actor, wait_seconds=wait
-    )
-    typer.echo(f"verify {env}/{tenant} ({mode}): {'FAILED' if outcome.failed else 'passed'}")
-    for line in conformance.gate_table(outcome.gates):
-        typer.echo(line)
-    sealed, run_id = outcome.report["evidence"], outcome.report["run_id"]
-    typer.echo(f"  sealed: s3://{sealed['bucket']}/{sealed['key']} (verification {run_id})")
-    if report is not None:
-        conformance.write(report, outcome.report)
-        typer.echo(f"  report: {report} (+ .md)")
-    outcome.raise_if_failed()
-
-
 # --- verify-evidence --------------------------------------------------------------
 
 
@@ -253,15 +225,6 @@ def _names_run(key: str, kind: str, body: bytes, run: uuid.UUID) -> EvidenceChec
     ok = named == str(run)
     detail = f"the {kind} names run {run}" if ok else "the object is not the report of this run"
     return EvidenceCheck(key, "run", ok, detail)
-
-
-def verify_evidence_command(settings: Settings, *, run_id: str, env: str, tenant: str) -> None:
-    """`seed_data verify-evidence`: one line per check, exit 10 when one fails."""
-    checks = verify_evidence(settings, run_id=run_id, env=env, tenant=tenant)
-    for c in checks:
-        typer.echo(f"  {'ok' if c.ok else 'FAILED':<6} {c.check:<10} {c.object_key}: {c.detail}")
-    raise_if_evidence_failed(run_id, checks)
-    typer.echo(f"evidence of run {run_id} verified")
 
 
 def raise_if_evidence_failed(run_id: str, checks: list[EvidenceCheck]) -> None:

@@ -1,4 +1,4 @@
-"""`seed_data post-sync`: the Argo CD PostSync gate (FR-006); the run is postsync_run.py.
+"""`seed_data post-sync`: the Argo CD PostSync gate (FR-006); the run is services/postsync.py.
 
 Runs the verification deployment through the Prefect API and waits for it, up to
 `--timeout`. Completed: audited as `post_sync_passed`, exit 0, no rollback. Anything
@@ -11,25 +11,16 @@ stays blocked until the verification passes.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from seedbank.adapters.profiles import check_target
+from seedbank.cli.common import actor_identity
 from seedbank.domain.errors import UsageError
-
-
-@dataclass(frozen=True)
-class PostSyncRequest:
-    tenant: str
-    env: str
-    deployment: str
-    timeout_s: float
-    params: dict[str, str]
-    job_env: dict[str, str]
-    actor: str
+from seedbank.observability.logs import configure_logging
+from seedbank.services.postsync import PostSyncRequest, parse_pairs, run_post_sync
+from seedbank.settings import Settings
 
 
 def post_sync(
@@ -51,12 +42,6 @@ def post_sync(
     ] = None,
 ) -> None:
     """Argo CD PostSync gate: run the verification deployment; on failure roll back, exit 1+."""
-    # Imported late: the CLI imports this module, and `--help` must stay fast.
-    from seedbank.cli import actor_identity
-    from seedbank.observability.logs import configure_logging
-    from seedbank.services.postsync import run_post_sync
-    from seedbank.settings import Settings
-
     if timeout <= 0:
         raise UsageError("--timeout must be more than zero seconds", fix="pass e.g. --timeout=600")
     if deployment.count("/") != 1 or not all(deployment.split("/")):
@@ -73,44 +58,3 @@ def post_sync(
     )
     configure_logging()
     run_post_sync(request, database_url=Settings().database_url)
-
-
-def parse_pairs(values: list[str], option: str) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for value in values:
-        key, sep, text = value.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(
-                f"{option} {value!r} is not key=value", fix=f"e.g. {option} name=value"
-            )
-        pairs[key.strip()] = text
-    return pairs
-
-
-def _types(prop: dict[str, Any]) -> set[str]:
-    found = prop.get("type")
-    types = set(found) if isinstance(found, list) else {found} if found else set()
-    for option in prop.get("anyOf", []) + prop.get("oneOf", []):
-        types |= _types(option)
-    return types
-
-
-def coerce_params(raw: dict[str, str], schema: dict[str, Any]) -> dict[str, Any]:
-    """Type `key=value` strings by the deployment's parameter schema: a string parameter
-    stays a string (`tenant=123` is the tenant "123"), anything else is read as JSON."""
-    properties: dict[str, Any] = schema.get("properties") or {}
-    typed: dict[str, Any] = {}
-    for key, text in raw.items():
-        if key not in properties:
-            raise UsageError(
-                f"{key!r} is not a parameter of the verification deployment",
-                fix=f"use one of {', '.join(sorted(properties)) or '(none)'}",
-            )
-        if "string" in _types(properties[key]):
-            typed[key] = text
-            continue
-        try:
-            typed[key] = json.loads(text)
-        except ValueError:
-            typed[key] = text  # the server's schema check names the problem
-    return typed

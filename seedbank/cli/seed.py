@@ -1,4 +1,8 @@
-"""`seed_data --tenant --env`: run the `seed` flow in this process and summarise it."""
+"""`seed_data --tenant --env` (the root command) and `seed_data plan`.
+
+The seed runs the `seed` flow in this process and summarises it; `plan` shows what a run
+would write and what the guards would say, writing nothing.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,76 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
 from seedbank.adapters import audit
-from seedbank.adapters.profiles import LoadedProfile
-from seedbank.domain.errors import DependencyUnavailable, SeedbankError
+from seedbank.adapters.profiles import LoadedProfile, check_target, load_profile
+from seedbank.cli.common import actor_identity
+from seedbank.domain.errors import DependencyUnavailable, SeedbankError, UsageError
+from seedbank.domain.manifest import MODES
 from seedbank.observability import progress
 from seedbank.observability.logs import configure_logging
 from seedbank.settings import Settings
+
+
+def seed(
+    ctx: typer.Context,
+    tenant: Annotated[str | None, typer.Option(help="Tenant id (slug), e.g. acme.")] = None,
+    env: Annotated[str | None, typer.Option(help="dev, homolog, staging, prod or bench.")] = None,
+    profile: Annotated[
+        Path | None,
+        typer.Option(help="Manifest path (default profiles/<env>/<tenant>.yaml)."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Run everything, then roll back; publish nothing."),
+    ] = False,
+    wait: Annotated[
+        float,
+        typer.Option(help="Seconds to wait for a running seed of the same env/tenant."),
+    ] = 0.0,
+    mode: Annotated[
+        str | None,
+        typer.Option(help="baseline, load or dr (default: the manifest's mode)."),
+    ] = None,
+    breakglass: Annotated[
+        str | None,
+        typer.Option(help="Approved reason for a manual run outside dev (audited, FR-017)."),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Write the conformance report: PATH (JSON) and PATH.md (FR-005)."),
+    ] = None,
+) -> None:
+    """Seed one tenant in one env from its versioned manifest."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = Settings()
+    actor = actor_identity()
+    try:
+        if wait < 0:
+            raise UsageError("--wait must be zero or more seconds", fix="pass e.g. --wait=60")
+        if mode is not None and mode not in MODES:
+            raise UsageError(f"unknown mode {mode!r}", fix=f"use one of {', '.join(MODES)}")
+        env_name, tenant_id = check_target(env=env, tenant=tenant)
+        loaded = load_profile(
+            settings.profiles_dir, env=env_name, tenant=tenant_id, explicit=profile
+        )
+    except SeedbankError as exc:
+        audit_refusal(settings, exc, env=env, tenant=tenant, actor=actor)
+        raise
+    run_seed(
+        loaded,
+        settings=settings,
+        dry_run=dry_run,
+        wait_seconds=wait,
+        actor=actor,
+        mode=mode,
+        breakglass=breakglass,
+        report=report,
+    )
 
 
 def run_seed(
@@ -122,3 +186,22 @@ def audit_refusal(
         typer.echo(
             "seed_data: warning: the refusal could not be audited (database unreachable)", err=True
         )
+
+
+def plan_cmd(
+    tenant: Annotated[str, typer.Option(help="Tenant id.")],
+    env: Annotated[str, typer.Option(help="Env.")],
+    mode: Annotated[str | None, typer.Option(help="baseline, load or dr.")] = None,
+    breakglass: Annotated[str | None, typer.Option(help="Reason for a manual run.")] = None,
+) -> None:
+    """Show rows, batches, bytes, duration, cost and the guards' verdicts; writes nothing."""
+    from seedbank.services.plan import render_plan
+
+    env_name, tenant_id = check_target(env=env, tenant=tenant)
+    settings = Settings()
+    loaded = load_profile(settings.profiles_dir, env=env_name, tenant=tenant_id)
+    typer.echo(
+        render_plan(
+            settings, loaded.manifest, mode=mode, actor=actor_identity(), breakglass=breakglass
+        )
+    )
