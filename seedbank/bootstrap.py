@@ -10,6 +10,7 @@ from psycopg.conninfo import conninfo_to_dict
 from seedbank.adapters.vault import VaultClient
 from seedbank.adapters.worm import WormStore, s3_client
 from seedbank.settings import Settings
+from seedbank.worker.celery_app import make_app
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,6 @@ class Wiring:
 
 
 def wire(settings: Settings | None = None) -> Wiring:
-    from seedbank.worker.celery_app import make_app
-
     settings = settings or Settings()
     token = settings.vault_token.get_secret_value() if settings.vault_token else None
     return Wiring(

@@ -37,7 +37,7 @@ def validate_profiles(
 
 def migrate() -> None:
     """Create or upgrade the schema, roles and RLS policies (owner/admin connection)."""
-    from seedbank.adapters.migrations import upgrade
+    from seedbank.adapters.migrations import upgrade  # noqa: PLC0415  lazy: +0.7 s (alembic)
 
     settings = Settings()
     upgrade(settings.admin_database_url)

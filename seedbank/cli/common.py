@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+
 
 def actor_identity() -> str:
     """Who started the run, for the audit trail: CI, Argo, or a person at a terminal."""
-    import getpass
-    import os
-
     for variable, label in (
         ("SEEDBANK_ACTOR", ""),
         ("GITHUB_ACTOR", "ci:"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Annotated
 
@@ -21,7 +22,7 @@ def purge(
     wait: Annotated[float, typer.Option(help="Seconds to wait for the lock.")] = 0.0,
 ) -> None:
     """Delete one mode's dataset (rows and checkpoints) of an env/tenant, under the lock."""
-    from seedbank.services.purge import run_purge
+    from seedbank.services.purge import run_purge  # noqa: PLC0415  lazy: +0.7 s
 
     env_name, tenant_id = check_target(env=env, tenant=tenant)
     if mode not in MODES:
@@ -43,10 +44,8 @@ def expurge_cmd(
     env: Annotated[str | None, typer.Option(help="Env (with --tenant).")] = None,
 ) -> None:
     """Purge the load/DR datasets whose TTL has passed (what the expurge/ttl schedule runs)."""
-    import json
-
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-    from flows.expurge import expurge
+    from flows.expurge import expurge  # noqa: PLC0415  lazy: +5 s (Prefect)
 
     result = expurge(env=env, tenant=tenant, actor=actor_identity())
     typer.echo(json.dumps(result, sort_keys=True, default=str))
@@ -58,8 +57,8 @@ def forget_cmd(
     wait: Annotated[float, typer.Option(help="Seconds to wait for the lock.")] = 0.0,
 ) -> None:
     """Right to be forgotten: remove every synthetic row of env/tenant, keep the evidence."""
-    from seedbank.bootstrap import wire
-    from seedbank.services.maintenance import forget_tenant
+    from seedbank.bootstrap import wire  # noqa: PLC0415  lazy: +1 s (Celery, boto3)
+    from seedbank.services.maintenance import forget_tenant  # noqa: PLC0415  lazy: +2 s (gates)
 
     env_name, tenant_id = check_target(env=env, tenant=tenant)
     outcome = forget_tenant(

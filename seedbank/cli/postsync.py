@@ -18,8 +18,6 @@ import typer
 from seedbank.adapters.profiles import check_target
 from seedbank.cli.common import actor_identity
 from seedbank.domain.errors import UsageError
-from seedbank.observability.logs import configure_logging
-from seedbank.services.postsync import PostSyncRequest, parse_pairs, run_post_sync
 from seedbank.settings import Settings
 
 
@@ -42,6 +40,12 @@ def post_sync(
     ] = None,
 ) -> None:
     """Argo CD PostSync gate: run the verification deployment; on failure roll back, exit 1+."""
+    from seedbank.services.postsync import (  # noqa: PLC0415  lazy: +1.5 s (Argo, Prefect API)
+        PostSyncRequest,
+        parse_pairs,
+        run_post_sync,
+    )
+
     if timeout <= 0:
         raise UsageError("--timeout must be more than zero seconds", fix="pass e.g. --timeout=600")
     if deployment.count("/") != 1 or not all(deployment.split("/")):
@@ -56,5 +60,7 @@ def post_sync(
         job_env=parse_pairs(job_env or [], "--job-env"),
         actor=actor_identity(),
     )
+    from seedbank.observability.logs import configure_logging  # noqa: PLC0415  lazy: +0.7 s
+
     configure_logging()
     run_post_sync(request, database_url=Settings().database_url)

@@ -13,9 +13,6 @@ import typer
 from seedbank.cli.common import actor_identity
 from seedbank.domain.errors import UsageError
 from seedbank.domain.manifest import MODES
-from seedbank.services import conformance
-from seedbank.services.verify import raise_if_evidence_failed, verify_database
-from seedbank.services.verify import verify_evidence as check_evidence
 from seedbank.settings import Settings
 
 
@@ -62,6 +59,9 @@ def verify_command(
     actor: str,
 ) -> None:
     """`seed_data verify`: the per-gate table, the report if asked, exit 10 on failure."""
+    from seedbank.services import conformance  # noqa: PLC0415  lazy: +0.9 s
+    from seedbank.services.verify import verify_database  # noqa: PLC0415  lazy: +2 s (gates)
+
     outcome = verify_database(
         settings, env=env, tenant=tenant, mode=mode, actor=actor, wait_seconds=wait
     )
@@ -78,7 +78,12 @@ def verify_command(
 
 def verify_evidence_command(settings: Settings, *, run_id: str, env: str, tenant: str) -> None:
     """`seed_data verify-evidence`: one line per check, exit 10 when one fails."""
-    checks = check_evidence(settings, run_id=run_id, env=env, tenant=tenant)
+    from seedbank.services.verify import (  # noqa: PLC0415  lazy: +2 s (gates)
+        raise_if_evidence_failed,
+        verify_evidence,
+    )
+
+    checks = verify_evidence(settings, run_id=run_id, env=env, tenant=tenant)
     for c in checks:
         typer.echo(f"  {'ok' if c.ok else 'FAILED':<6} {c.check:<10} {c.object_key}: {c.detail}")
     raise_if_evidence_failed(run_id, checks)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Protocol
 
 import structlog
+from rich.progress import Progress
 
 log = structlog.get_logger()
 
@@ -35,8 +36,6 @@ class RichReporter:
     """A progress bar per entity on a terminal."""
 
     def __init__(self) -> None:
-        from rich.progress import Progress
-
         self._progress = Progress(transient=False)
         self._tasks: dict[str, object] = {}
         self._progress.start()

@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.celery import CeleryInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
@@ -43,8 +44,6 @@ def configure_tracing(component: str, *, extra: SpanProcessor | None = None) -> 
         resource=Resource.create({"service.name": SERVICE, "seedbank.component": component})
     )
     if exporter_configured():
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     if extra is not None:
         provider.add_span_processor(extra)

@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 from seedbank.domain import guards
 from seedbank.domain.errors import DatabaseUnavailable
 from seedbank.domain.manifest import ENTITIES, Manifest
-from seedbank.services.seeding.policy import execution_context, grace_period, slo_override
+from seedbank.services.seeding.policy import (
+    execution_context,
+    expired_datasets,
+    grace_period,
+    slo_override,
+)
+from seedbank.services.seeding.stages import new_run  # the run context the policy reads expiry with
 from seedbank.settings import Settings
 
 
@@ -51,10 +57,6 @@ def render_plan(
 
 
 def _ttl_verdict(settings: Settings, manifest: Manifest, now: datetime) -> guards.Verdict:
-    from seedbank.services.seeding.policy import expired_datasets
-    from seedbank.services.seeding.stages import (
-        new_run,  # the run context the policy reads expiry with
-    )
 
     run = new_run(manifest, dry_run=True, actor="plan")
     try:

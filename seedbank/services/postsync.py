@@ -12,6 +12,7 @@ import psycopg
 import structlog
 import typer
 
+from factories.spec import tenant_uuid
 from seedbank.adapters import audit
 from seedbank.adapters.argocd import ArgoCd, ArgoSettings, Rollback
 from seedbank.adapters.prefect_api import PrefectApi, RunState
@@ -153,8 +154,6 @@ def _rollback() -> Rollback:
 
 
 def _audit(url: str, request: PostSyncRequest, result: dict[str, Any], *, reason: str) -> None:
-    from factories.spec import tenant_uuid
-
     passed = result["outcome"] == "passed"
     event = audit.AuditEvent(
         tenant_id=tenant_uuid(request.env, request.tenant),
