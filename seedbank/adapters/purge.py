@@ -9,6 +9,7 @@ skipped by their checkpoints.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import psycopg
 from psycopg import sql
@@ -52,3 +53,19 @@ def dataset_exists(conn: psycopg.Connection, *, tenant_id: uuid.UUID, env: str, 
             (tenant_id, env, mode),
         ).fetchone()
     return bool(row and row[0])
+
+
+def expired_datasets(
+    conn: psycopg.Connection, *, tenant_id: uuid.UUID, env: str, at: datetime | None = None
+) -> list[tuple[str, datetime]]:
+    """The modes of env/tenant whose TTL (FR-016) has passed at `at` (by default the
+    database's clock), each with its earliest expiry: the one query expurge and the
+    TTL guard both read."""
+    with tenant_transaction(conn, tenant_id):
+        rows = conn.execute(
+            "SELECT mode, min(expires_at) FROM seed_checkpoint WHERE tenant_id = %s AND env = %s"
+            " AND expires_at IS NOT NULL AND expires_at <= coalesce(%s::timestamptz, now())"
+            " GROUP BY mode ORDER BY mode",
+            (tenant_id, env, at),
+        ).fetchall()
+    return [(str(mode), expiry) for mode, expiry in rows]

@@ -16,9 +16,9 @@ salt_app = typer.Typer(help="Manage the env/tenant anonymisation salt in Vault (
 
 
 def _vault() -> VaultClient:
-    settings = Settings()
-    token = settings.vault_token.get_secret_value() if settings.vault_token else None
-    return VaultClient(settings.vault_addr, token, kv_mount=settings.vault_kv_mount)
+    from seedbank.bootstrap import vault_client  # noqa: PLC0415  lazy: +1 s (Celery, boto3)
+
+    return vault_client(Settings())
 
 
 @salt_app.command("init")

@@ -15,7 +15,7 @@ from factories.spec import tenant_uuid
 from seedbank.adapters import audit
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import connect, tenant_transaction
-from seedbank.adapters.purge import purge_dataset
+from seedbank.adapters.purge import expired_datasets, purge_dataset
 from seedbank.bootstrap import Wiring
 from seedbank.domain.errors import LockHeld
 from seedbank.domain.manifest import MODES
@@ -32,14 +32,9 @@ class TenantOutcome:
 
 
 def expired_modes(w: Wiring, *, env: str, tenant: str, now: datetime) -> list[str]:
-    tenant_id = tenant_uuid(env, tenant)
-    with connect(w.settings.database_url) as conn, tenant_transaction(conn, tenant_id):
-        rows = conn.execute(
-            "SELECT DISTINCT mode FROM seed_checkpoint WHERE tenant_id = %s AND env = %s"
-            " AND expires_at IS NOT NULL AND expires_at <= %s ORDER BY mode",
-            (tenant_id, env, now),
-        ).fetchall()
-    return [str(r[0]) for r in rows]
+    with connect(w.settings.database_url) as conn:
+        expired = expired_datasets(conn, tenant_id=tenant_uuid(env, tenant), env=env, at=now)
+    return [mode for mode, _ in expired]
 
 
 def expurge_tenant(w: Wiring, *, env: str, tenant: str, actor: str) -> TenantOutcome:

@@ -22,9 +22,8 @@ from seedbank.adapters import audit
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import bind_tenant, connect, tenant_transaction
 from seedbank.adapters.profiles import check_target, load_profile
-from seedbank.adapters.vault import VaultClient
-from seedbank.adapters.worm import WormStore, s3_client
-from seedbank.bootstrap import wire
+from seedbank.adapters.worm import WormStore
+from seedbank.bootstrap import vault_client, wire, worm_store
 from seedbank.domain.errors import VerificationFailed
 from seedbank.gates import GateResult, GateTarget, failure_sentence, run_gates, smoke_config
 from seedbank.services import conformance, evidence
@@ -47,11 +46,6 @@ class Verification:
                 failure_sentence(self.gates),
                 fix="see the per-gate findings above; purge and reseed once the cause is fixed",
             )
-
-
-def vault_client(settings: Settings) -> VaultClient:
-    token = settings.vault_token.get_secret_value() if settings.vault_token else None
-    return VaultClient(settings.vault_addr, token, kv_mount=settings.vault_kv_mount)
 
 
 def verify_database(
@@ -169,10 +163,9 @@ def verify_evidence(
             fix="check the run id, env and tenant (dry runs publish no evidence)",
         )
     vault = vault_client(settings)
-    client = s3_client(settings.s3_endpoint_url)
     checks: list[EvidenceCheck] = []
     for kind, bucket, key, version, sha, signature in rows:
-        worm = WormStore(client, bucket)
+        worm = worm_store(settings, bucket)
         body = worm.get_bytes(key, version)
         computed = hashlib.sha256(body).hexdigest()
         checks.append(

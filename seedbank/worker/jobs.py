@@ -18,7 +18,8 @@ from factories.planner import BatchSpec
 from seedbank.adapters.concurrency import TenantSemaphore, release_stale
 from seedbank.adapters.postgres import connect
 from seedbank.adapters.sink import BatchSink
-from seedbank.adapters.vault import Salt, VaultClient
+from seedbank.adapters.vault import Salt
+from seedbank.bootstrap import vault_client
 from seedbank.domain.errors import (
     BrokerUnavailable,
     DatabaseUnavailable,
@@ -53,11 +54,7 @@ class _WorkerState:
         self.conns: dict[str, psycopg.Connection] = {}
         self.runs: dict[uuid.UUID, RunContext] = {}
         self.salts: dict[uuid.UUID, Salt] = {}
-        self.vault = VaultClient(
-            self.settings.vault_addr,
-            self.settings.vault_token.get_secret_value() if self.settings.vault_token else None,
-            kv_mount=self.settings.vault_kv_mount,
-        )
+        self.vault = vault_client(self.settings)
         self.redis = redis.Redis.from_url(
             self.settings.redis_url, socket_timeout=3, socket_connect_timeout=3
         )

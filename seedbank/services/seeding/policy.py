@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from seedbank.adapters import audit
-from seedbank.adapters.postgres import connect, tenant_transaction
+from seedbank.adapters import purge as store
+from seedbank.adapters.postgres import connect
 from seedbank.domain import guards
 from seedbank.domain.errors import GuardRefused
 from seedbank.domain.guards import Estimate, Verdict
@@ -53,13 +54,8 @@ def execution_context(actor: str, *, in_deployment: bool) -> str:
 
 
 def expired_datasets(url: str, ctx: RunContext) -> list[tuple[str, datetime]]:
-    with connect(url) as conn, tenant_transaction(conn, ctx.tenant_id):
-        rows = conn.execute(
-            "SELECT mode, min(expires_at) FROM seed_checkpoint WHERE tenant_id = %s AND env = %s"
-            " AND expires_at IS NOT NULL AND expires_at <= now() GROUP BY mode",
-            (ctx.tenant_id, ctx.env),
-        ).fetchall()
-    return [(str(mode), at) for mode, at in rows]
+    with connect(url) as conn:
+        return store.expired_datasets(conn, tenant_id=ctx.tenant_id, env=ctx.env)
 
 
 def slo_override() -> float | None:
