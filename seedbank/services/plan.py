@@ -5,14 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from seedbank.domain import guards
-from seedbank.domain.errors import DatabaseUnavailable
 from seedbank.domain.manifest import ENTITIES, Manifest
-from seedbank.services.seeding.policy import (
-    execution_context,
-    expired_datasets,
-    grace_period,
-    slo_override,
-)
+from seedbank.services.seeding.policy import execution_context, judge, slo_override
 from seedbank.services.seeding.stages import new_run  # the run context the policy reads expiry with
 from seedbank.settings import Settings
 
@@ -41,26 +35,15 @@ def render_plan(
     slo = guards.slo_seconds(meta.env, slo_override())
     lines.append(f"estimated duration {est.seconds} s (SLO {slo:g} s, abort at +20 %)")
     lines.append(f"estimated cost US${est.usd} of a US${manifest.budget.max_usd} budget")
-    verdicts = [
-        guards.policy_verdict(
-            env=meta.env,
-            context=execution_context(actor, in_deployment=False),
-            breakglass=breakglass,
-        ),
-        guards.window_verdict(manifest, env=meta.env, mode=manifest.mode, now=now),
-        guards.budget_verdict(manifest, est),
-        _ttl_verdict(settings, manifest, now),
-    ]
+    verdicts = judge(
+        settings.database_url,
+        new_run(manifest, dry_run=True, actor="plan").ctx,
+        context=execution_context(actor, in_deployment=False),
+        breakglass=breakglass,
+        now=now,
+        est=est,
+        unchecked_ttl_warns=True,
+    )
     lines.append("guards:")
     lines += [f"  {v.guard:<17} {v.outcome:<7} {v.reason}" for v in verdicts]
     return "\n".join(lines)
-
-
-def _ttl_verdict(settings: Settings, manifest: Manifest, now: datetime) -> guards.Verdict:
-
-    run = new_run(manifest, dry_run=True, actor="plan")
-    try:
-        expired = expired_datasets(settings.database_url, run.ctx)
-    except DatabaseUnavailable as exc:
-        return guards.Verdict("ttl-debt", "warn", f"not checked: {exc.sentence()}")
-    return guards.expiry_verdict(expired, now=now, grace=grace_period())

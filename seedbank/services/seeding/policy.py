@@ -12,7 +12,7 @@ from seedbank.adapters import audit
 from seedbank.adapters import purge as store
 from seedbank.adapters.postgres import connect
 from seedbank.domain import guards
-from seedbank.domain.errors import GuardRefused
+from seedbank.domain.errors import DatabaseUnavailable, GuardRefused
 from seedbank.domain.guards import Estimate, Verdict
 from seedbank.observability.alerts import alert
 from seedbank.services.seeding.batches import RunContext
@@ -67,6 +67,36 @@ def grace_period() -> timedelta:
     return timedelta(hours=float(os.environ.get("SEEDBANK_EXPURGE_GRACE_HOURS", "24")))
 
 
+def judge(
+    url: str,
+    ctx: RunContext,
+    *,
+    context: str,
+    breakglass: str | None,
+    now: datetime,
+    est: Estimate,
+    unchecked_ttl_warns: bool = False,
+) -> list[Verdict]:
+    """Every guard's verdict, in order: the one list a run and `seed_data plan` judge.
+
+    With `unchecked_ttl_warns` (the plan), an unreachable database turns the TTL-debt
+    verdict into a warning instead of failing the whole answer.
+    """
+    manifest = ctx.manifest
+    try:
+        ttl = guards.expiry_verdict(expired_datasets(url, ctx), now=now, grace=grace_period())
+    except DatabaseUnavailable as exc:
+        if not unchecked_ttl_warns:
+            raise
+        ttl = Verdict("ttl-debt", "warn", f"not checked: {exc.sentence()}")
+    return [
+        guards.policy_verdict(env=ctx.env, context=context, breakglass=breakglass),
+        guards.window_verdict(manifest, env=ctx.env, mode=ctx.mode, now=now),
+        guards.budget_verdict(manifest, est),
+        ttl,
+    ]
+
+
 def evaluate(
     url: str,
     ctx: RunContext,
@@ -78,14 +108,8 @@ def evaluate(
 ) -> PolicyOutcome:
     """Judge every guard; audit and raise `GuardRefused` on the first refusal."""
     moment = now or datetime.now(UTC)
-    manifest = ctx.manifest
-    est = guards.estimate(manifest)
-    verdicts = [
-        guards.policy_verdict(env=ctx.env, context=context, breakglass=breakglass),
-        guards.window_verdict(manifest, env=ctx.env, mode=ctx.mode, now=moment),
-        guards.budget_verdict(manifest, est),
-        guards.expiry_verdict(expired_datasets(url, ctx), now=moment, grace=grace_period()),
-    ]
+    est = guards.estimate(ctx.manifest)
+    verdicts = judge(url, ctx, context=context, breakglass=breakglass, now=moment, est=est)
     for verdict in verdicts:
         if verdict.outcome == "warn":
             log.warning("guard warning", guard=verdict.guard, reason=verdict.reason)
