@@ -9,32 +9,67 @@ from typing import Any
 
 from seedbank.adapters.postgres import connect, tenant_transaction
 from seedbank.bootstrap import Wiring
+from seedbank.gates import GateResult
 from seedbank.services import conformance
+from seedbank.services.seeding.batches import RunContext
 from seedbank.services.seeding.stages import RunState
 
 
-def report(run: RunState, *, outcome: str, error: str | None = None) -> dict[str, Any]:
-    """The run report: ids, digests, counts and timings; never a salt or a PII value."""
-    ctx = run.ctx
+def report_of(
+    ctx: RunContext,
+    *,
+    kind: str,
+    dry_run: bool,
+    actor: str,
+    started_at: datetime,
+    outcome: str,
+    error: str | None,
+    counts: dict[str, int],
+    gates: list[GateResult],
+) -> dict[str, Any]:
+    """What every report says (a seed run's, a `seed_data verify`'s): ids, digests,
+    counts, timings and the verification section; never a salt or a PII value."""
     return {
-        "kind": "seed_run",
+        "kind": kind,
         "run_id": str(ctx.run_id),
         "env": ctx.env,
         "tenant": ctx.tenant,
         "tenant_id": str(ctx.tenant_id),
         "mode": ctx.mode,
-        "dry_run": run.dry_run,
-        "actor": run.actor,
+        "dry_run": dry_run,
+        "actor": actor,
         "manifest_digest": ctx.spec.manifest_digest,
         "manifest_version": ctx.manifest.metadata.version,
         "salt_version": ctx.salt_version,
-        "started_at": ctx.started_at.isoformat(),
+        "started_at": started_at.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(),
-        "expires_at": ctx.expires_at.isoformat() if ctx.expires_at else None,
         "outcome": outcome,
         "error": error,
-        "counts": run.counts,
-        "expected_counts": {e: ctx.spec.count(e) for e in run.counts},
+        "counts": counts,
+        "expected_counts": {e: ctx.spec.count(e) for e in counts},
+        "verification": conformance.verification_section(
+            gates, ctx.manifest.rate_limit.model_dump(mode="json")
+        ),
+    }
+
+
+def report(run: RunState, *, outcome: str, error: str | None = None) -> dict[str, Any]:
+    """The run report: the common part (`report_of`) plus batches, policy and timings."""
+    ctx = run.ctx
+    common = report_of(
+        ctx,
+        kind="seed_run",
+        dry_run=run.dry_run,
+        actor=run.actor,
+        started_at=ctx.started_at,
+        outcome=outcome,
+        error=error,
+        counts=run.counts,
+        gates=run.gates,
+    )
+    return {
+        **common,
+        "expires_at": ctx.expires_at.isoformat() if ctx.expires_at else None,
         "batches": sorted(
             (
                 {k: b[k] for k in ("entity", "start", "stop", "rows", "digest", "skipped")}
@@ -47,9 +82,6 @@ def report(run: RunState, *, outcome: str, error: str | None = None) -> dict[str
         "policy": run.policy.as_report() if run.policy else None,
         "purged_before_seeding": run.purged,
         "timings_s": run.timings,
-        "verification": conformance.verification_section(
-            run.gates, ctx.manifest.rate_limit.model_dump(mode="json")
-        ),
     }
 
 

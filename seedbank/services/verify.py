@@ -20,13 +20,19 @@ from typing import Any
 from factories.spec import tenant_uuid
 from seedbank.adapters import audit
 from seedbank.adapters.lock import RunLock
-from seedbank.adapters.postgres import bind_tenant, connect, tenant_transaction
+from seedbank.adapters.postgres import connect, tenant_transaction
 from seedbank.adapters.profiles import check_target, load_profile
 from seedbank.adapters.worm import WormStore
 from seedbank.bootstrap import vault_client, wire, worm_store
 from seedbank.domain.errors import VerificationFailed
-from seedbank.gates import GateResult, GateTarget, failure_sentence, run_gates, smoke_config
-from seedbank.services import conformance, evidence
+from seedbank.gates import (
+    GateResult,
+    GateTarget,
+    failure_sentence,
+    run_gates_rolled_back,
+    smoke_config,
+)
+from seedbank.services import evidence
 from seedbank.services.seeding.stages import new_run
 from seedbank.settings import Settings
 
@@ -74,35 +80,23 @@ def verify_database(
             reader_url=settings.database_url,
         )
         smoke = smoke_config(settings.redis_url, ctx.manifest.rate_limit)
-        with connect(settings.database_url) as conn, conn.transaction(force_rollback=True):
-            bind_tenant(conn, ctx.tenant_id)
-            gates = run_gates(conn, target, salt=salt.value, smoke=smoke)
+        url = settings.database_url
+        gates = run_gates_rolled_back(url, ctx.tenant_id, target, salt=salt.value, smoke=smoke)
     finally:
         lock.release()
     failed = any(g.failed for g in gates)
     found = next((g.figures.get("found") for g in gates if g.name == "counts"), None) or {}
-    report: dict[str, Any] = {
-        "kind": "verify",
-        "run_id": str(ctx.run_id),
-        "env": env,
-        "tenant": tenant,
-        "tenant_id": str(ctx.tenant_id),
-        "mode": ctx.mode,
-        "dry_run": False,
-        "actor": actor,
-        "manifest_digest": ctx.spec.manifest_digest,
-        "manifest_version": ctx.manifest.metadata.version,
-        "salt_version": ctx.salt_version,
-        "started_at": started.isoformat(),
-        "finished_at": datetime.now(UTC).isoformat(),
-        "outcome": "failed" if failed else "succeeded",
-        "error": failure_sentence(gates) if failed else None,
-        "counts": dict(found),
-        "expected_counts": {e: ctx.spec.count(e) for e in found},
-        "verification": conformance.verification_section(
-            gates, ctx.manifest.rate_limit.model_dump(mode="json")
-        ),
-    }
+    report = evidence.report_of(
+        ctx,
+        kind="verify",
+        dry_run=False,
+        actor=actor,
+        started_at=started,
+        outcome="failed" if failed else "succeeded",
+        error=failure_sentence(gates) if failed else None,
+        counts=dict(found),
+        gates=gates,
+    )
     audit.record(
         settings.database_url,
         audit.AuditEvent(

@@ -18,7 +18,7 @@ from factories.digest import combine_folds, dataset_digest
 from factories.planner import plan
 from seedbank.adapters import audit
 from seedbank.adapters.lock import RunLock
-from seedbank.adapters.postgres import bind_tenant, connect, tenant_transaction
+from seedbank.adapters.postgres import connect, tenant_transaction
 from seedbank.adapters.purge import dataset_exists, purge_dataset
 from seedbank.adapters.sink import BatchSink
 from seedbank.adapters.vault import Salt
@@ -26,7 +26,14 @@ from seedbank.bootstrap import Wiring
 from seedbank.domain.errors import SaltMismatch, UsageError, VerificationFailed
 from seedbank.domain.manifest import MODES, Manifest
 from seedbank.domain.models import DOMAIN_TABLES, ENTITY_PARENTS, table_name
-from seedbank.gates import GateResult, GateTarget, failure_sentence, run_gates, smoke_config
+from seedbank.gates import (
+    GateResult,
+    GateTarget,
+    failure_sentence,
+    run_gates,
+    run_gates_rolled_back,
+    smoke_config,
+)
 from seedbank.observability import progress
 from seedbank.services.seeding import policy
 from seedbank.services.seeding.batches import RunContext, execute_batch
@@ -313,12 +320,7 @@ def verify(w: Wiring, run: RunState, conn: psycopg.Connection | None = None) -> 
         dry_run=run.dry_run,
         reader_url=w.settings.database_url,
     )
-    if conn is None:
-        with connect(w.settings.database_url) as own, own.transaction(force_rollback=True):
-            bind_tenant(own, ctx.tenant_id)
-            _run_gates(w, run, own, target)
-    else:
-        _run_gates(w, run, conn, target)
+    _run_gates(w, run, conn, target)
     if any(g.failed for g in run.gates):
         raise VerificationFailed(
             failure_sentence(run.gates),
@@ -326,10 +328,16 @@ def verify(w: Wiring, run: RunState, conn: psycopg.Connection | None = None) -> 
         )
 
 
-def _run_gates(w: Wiring, run: RunState, conn: psycopg.Connection, target: GateTarget) -> None:
+def _run_gates(
+    w: Wiring, run: RunState, conn: psycopg.Connection | None, target: GateTarget
+) -> None:
     salt = run.salt.value if run.salt is not None else None
     smoke = smoke_config(w.settings.redis_url, run.ctx.manifest.rate_limit)
-    run.gates = run_gates(conn, target, salt=salt, smoke=smoke)
+    if conn is None:
+        url, tenant_id = w.settings.database_url, run.ctx.tenant_id
+        run.gates = run_gates_rolled_back(url, tenant_id, target, salt=salt, smoke=smoke)
+    else:
+        run.gates = run_gates(conn, target, salt=salt, smoke=smoke)
     for gate in run.gates:
         if gate.name == "counts" and isinstance(gate.figures.get("found"), dict):
             run.counts = dict(gate.figures["found"])
