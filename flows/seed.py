@@ -95,19 +95,13 @@ def _fail(w: Wiring, run: stages.RunState, exc: SeedbankError) -> None:
     with contextlib.suppress(SeedbankError):  # the audit row below still records it
         evidence.finish_run(w, run, status="failed")
     try:
-        audit.record(
+        audit.note(
             w.settings.database_url,
-            audit.AuditEvent(
-                tenant_id=ctx.tenant_id,
-                env=ctx.env,
-                tenant=ctx.tenant,
-                event=exc.event,
-                outcome="refused" if not run.batches else "failed",
-                reason=exc.sentence(),
-                actor=run.actor,
-                run_id=ctx.run_id,
-                detail={"mode": ctx.mode, "dry_run": run.dry_run, "exit_code": exc.exit_code},
-            ),
+            ctx.subject(run.actor),
+            event=exc.event,
+            outcome="refused" if not run.batches else "failed",
+            reason=exc.sentence(),
+            detail={"mode": ctx.mode, "dry_run": run.dry_run, "exit_code": exc.exit_code},
         )
     except SeedbankError as audit_exc:
         log.error("audit write failed", error=audit_exc.sentence())

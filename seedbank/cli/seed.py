@@ -170,17 +170,12 @@ def audit_refusal(
     except ValueError:
         tenant_id = tenant_uuid("unknown", "unknown")
     try:
-        audit.record(
+        audit.note(
             settings.database_url,
-            audit.AuditEvent(
-                tenant_id=tenant_id,
-                env=env_name[:16],
-                tenant=tenant_name[:64],
-                event=exc.event,
-                outcome="refused",
-                reason=exc.sentence(),
-                actor=actor,
-            ),
+            audit.Subject(tenant_id, env_name[:16], tenant_name[:64], actor),
+            event=exc.event,
+            outcome="refused",
+            reason=exc.sentence(),
         )
     except SeedbankError:
         typer.echo(

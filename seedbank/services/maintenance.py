@@ -126,17 +126,11 @@ def _seal_and_audit(
         key=f"{kind}/{env}/{tenant}/{run_id}.json",
         document=_report(kind, env, tenant, run_id, actor, outcome.purged),
     )
-    audit.record(
+    audit.note(
         w.settings.database_url,
-        audit.AuditEvent(
-            tenant_id=tenant_uuid(env, tenant),
-            env=env,
-            tenant=tenant,
-            event=kind,
-            outcome="done",
-            reason=reason,
-            actor=actor,
-            run_id=run_id,
-            detail={"deleted": outcome.purged, "evidence": outcome.evidence},
-        ),
+        audit.Subject(tenant_uuid(env, tenant), env, tenant, actor, run_id),
+        event=kind,
+        outcome="done",
+        reason=reason,
+        detail={"deleted": outcome.purged, "evidence": outcome.evidence},
     )

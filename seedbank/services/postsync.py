@@ -155,18 +155,18 @@ def _rollback() -> Rollback:
 
 def _audit(url: str, request: PostSyncRequest, result: dict[str, Any], *, reason: str) -> None:
     passed = result["outcome"] == "passed"
-    event = audit.AuditEvent(
-        tenant_id=tenant_uuid(request.env, request.tenant),
-        env=request.env,
-        tenant=request.tenant,
-        event="post_sync_passed" if passed else "post_sync_failed",
-        outcome="passed" if passed else "failed",
-        reason=reason,
-        actor=request.actor,
-        detail=result,
+    who = audit.Subject(
+        tenant_uuid(request.env, request.tenant), request.env, request.tenant, request.actor
     )
     try:
-        audit.record(url, event)
+        audit.note(
+            url,
+            who,
+            event="post_sync_passed" if passed else "post_sync_failed",
+            outcome="passed" if passed else "failed",
+            reason=reason,
+            detail=result,
+        )
     except (SeedbankError, psycopg.Error) as exc:  # the outcome stands; say the trail missed it
         typer.echo(
             f"seed_data: warning: the post-sync outcome was not audited ({type(exc).__name__})",

@@ -97,19 +97,13 @@ def verify_database(
         counts=dict(found),
         gates=gates,
     )
-    audit.record(
+    audit.note(
         settings.database_url,
-        audit.AuditEvent(
-            tenant_id=ctx.tenant_id,
-            env=env,
-            tenant=tenant,
-            event="verify",
-            outcome="failed" if failed else "passed",
-            reason=failure_sentence(gates) if failed else "every verification gate passed",
-            actor=actor,
-            run_id=ctx.run_id,
-            detail={"mode": ctx.mode, "gates": {g.name: g.status for g in gates}},
-        ),
+        ctx.subject(actor),
+        event="verify",
+        outcome="failed" if failed else "passed",
+        reason=failure_sentence(gates) if failed else "every verification gate passed",
+        detail={"mode": ctx.mode, "gates": {g.name: g.status for g in gates}},
     )
     report["evidence"] = evidence.seal(
         w,

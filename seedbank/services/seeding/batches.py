@@ -15,6 +15,7 @@ import psycopg
 
 from factories.planner import BatchSpec, generate_batch
 from factories.spec import DatasetSpec
+from seedbank.adapters import audit
 from seedbank.adapters.postgres import bind_tenant
 from seedbank.adapters.sink import BatchSink, Checkpoint
 from seedbank.adapters.vault import Salt
@@ -42,6 +43,10 @@ class RunContext:
     @property
     def mode(self) -> str:
         return self.manifest.mode
+
+    def subject(self, actor: str) -> audit.Subject:
+        """This run's env/tenant and `actor`, for its audit rows."""
+        return audit.Subject(self.tenant_id, self.env, self.tenant, actor, self.run_id)
 
     @property
     def salt_version(self) -> int:

@@ -135,19 +135,13 @@ def evaluate(
 
 
 def _audit(url: str, ctx: RunContext, verdict: Verdict, *, actor: str, outcome: str) -> None:
-    audit.record(
+    audit.note(
         url,
-        audit.AuditEvent(
-            tenant_id=ctx.tenant_id,
-            env=ctx.env,
-            tenant=ctx.tenant,
-            event=f"guard_{verdict.guard}".replace("-", "_")[:32],
-            outcome=outcome,
-            reason=verdict.reason,
-            actor=actor,
-            run_id=ctx.run_id,
-            detail={"figures": verdict.figures},
-        ),
+        ctx.subject(actor),
+        event=f"guard_{verdict.guard}".replace("-", "_")[:32],
+        outcome=outcome,
+        reason=verdict.reason,
+        detail={"figures": verdict.figures},
     )
 
 

@@ -111,19 +111,13 @@ def purge_previous(w: Wiring, run: RunState) -> None:
         if not dataset_exists(conn, tenant_id=ctx.tenant_id, env=ctx.env, mode=ctx.mode):
             return
         run.purged = purge_dataset(conn, tenant_id=ctx.tenant_id, env=ctx.env, mode=ctx.mode)
-    audit.record(
+    audit.note(
         w.settings.database_url,
-        audit.AuditEvent(
-            tenant_id=ctx.tenant_id,
-            env=ctx.env,
-            tenant=ctx.tenant,
-            event="purge",
-            outcome="done",
-            reason=f"purged the previous {ctx.mode} dataset before re-creating it (FR-028)",
-            actor=run.actor,
-            run_id=ctx.run_id,
-            detail={"mode": ctx.mode, "deleted": run.purged},
-        ),
+        ctx.subject(run.actor),
+        event="purge",
+        outcome="done",
+        reason=f"purged the previous {ctx.mode} dataset before re-creating it (FR-028)",
+        detail={"mode": ctx.mode, "deleted": run.purged},
     )
 
 
