@@ -14,7 +14,7 @@ from prefect import flow
 from seedbank.adapters.profiles import all_profiles, check_target
 from seedbank.bootstrap import wire
 from seedbank.observability.logs import configure_logging, stage
-from seedbank.services.maintenance import expurge_tenant
+from tasks.maintenance import expurge_tenant
 
 log = structlog.get_logger()
 

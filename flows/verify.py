@@ -14,8 +14,8 @@ from prefect import flow
 
 from seedbank.observability.logs import configure_logging
 from seedbank.services import conformance
-from seedbank.services.verify import verify_database
 from seedbank.settings import Settings
+from tasks.maintenance import verify_database
 
 log = structlog.get_logger()
 
