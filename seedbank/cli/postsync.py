@@ -63,4 +63,8 @@ def post_sync(
     from seedbank.observability.logs import configure_logging  # noqa: PLC0415  lazy: +0.7 s
 
     configure_logging()
-    run_post_sync(request, database_url=Settings().database_url)
+    run_post_sync(request, database_url=Settings().database_url, echo=_echo)
+
+
+def _echo(line: str, to_stderr: bool) -> None:
+    typer.echo(line, err=to_stderr)

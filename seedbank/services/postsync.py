@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 import structlog
-import typer
 
 from factories.spec import tenant_uuid
 from seedbank.adapters import audit
@@ -41,7 +41,11 @@ BLOCKED = "promotion stays blocked until the verification passes"
 FIX = f"read the verification flow run in Prefect, fix the cause and sync again; {BLOCKED}"
 
 
-def run_post_sync(request: PostSyncRequest, *, database_url: str) -> dict[str, Any]:
+Echo = Callable[[str, bool], None]
+"""Where the run's lines go: `(line, to_stderr)`; the CLI passes the terminal."""
+
+
+def run_post_sync(request: PostSyncRequest, *, database_url: str, echo: Echo) -> dict[str, Any]:
     started = time.monotonic()
     result: dict[str, Any] = {
         "env": request.env,
@@ -65,15 +69,15 @@ def run_post_sync(request: PostSyncRequest, *, database_url: str) -> dict[str, A
     result["duration_s"] = round(time.monotonic() - started, 2)
     if failure is None:
         result["outcome"] = "passed"
-        _audit(database_url, request, result, reason="post-deploy verification passed")
-        typer.echo(json.dumps({"event": "post-sync passed", **result}, sort_keys=True))
+        _audit(database_url, request, result, echo, reason="post-deploy verification passed")
+        echo(json.dumps({"event": "post-sync passed", **result}, sort_keys=True), False)
         return result
     rollback = _rollback()
     result.update(outcome="failed", rollback=rollback.detail(), exit_code=failure.exit_code)
     fix = f"{failure.fix.rstrip('.')}, then sync again; {BLOCKED}" if failure.fix else FIX
     error = type(failure)(f"{failure.message.rstrip('.')}; {rollback.summary()}", fix=fix)
-    _audit(database_url, request, result, reason=error.sentence())
-    typer.echo(json.dumps({"event": "post-sync failed", **result}, sort_keys=True))
+    _audit(database_url, request, result, echo, reason=error.sentence())
+    echo(json.dumps({"event": "post-sync failed", **result}, sort_keys=True), False)
     raise error from None
 
 
@@ -153,7 +157,9 @@ def _rollback() -> Rollback:
     return rollback
 
 
-def _audit(url: str, request: PostSyncRequest, result: dict[str, Any], *, reason: str) -> None:
+def _audit(
+    url: str, request: PostSyncRequest, result: dict[str, Any], echo: Echo, *, reason: str
+) -> None:
     passed = result["outcome"] == "passed"
     who = audit.Subject(
         tenant_uuid(request.env, request.tenant), request.env, request.tenant, request.actor
@@ -168,9 +174,9 @@ def _audit(url: str, request: PostSyncRequest, result: dict[str, Any], *, reason
             detail=result,
         )
     except (SeedbankError, psycopg.Error) as exc:  # the outcome stands; say the trail missed it
-        typer.echo(
+        echo(
             f"seed_data: warning: the post-sync outcome was not audited ({type(exc).__name__})",
-            err=True,
+            True,
         )
 
 
