@@ -12,7 +12,9 @@ from typing import Any
 import structlog
 from prefect import flow
 
-from seedbank import conformance
+from seedbank import artifacts, conformance
+from seedbank.artifact_publisher import publish
+from seedbank.errors import VerificationFailed
 from seedbank.settings import Settings
 from seedbank.telemetry import configure_logging
 from seedbank.verify_cmd import verify_database
@@ -31,9 +33,15 @@ def verify(
     """Every gate over the env/tenant/mode dataset; raises `VerificationFailed` on failure."""
     if not structlog.is_configured():
         configure_logging()
-    outcome = verify_database(
-        Settings(), env=env, tenant=tenant, mode=mode, actor=actor, wait_seconds=wait_seconds
-    )
+    try:
+        outcome = verify_database(
+            Settings(), env=env, tenant=tenant, mode=mode, actor=actor, wait_seconds=wait_seconds
+        )
+    except Exception as exc:  # Vault down, lock held, no profile: no gate ran
+        known = {"kind": "verify", "env": env, "tenant": tenant, "mode": mode}
+        failure = artifacts.failure_of(exc)
+        publish(lambda: artifacts.run_artifacts(known, failure=failure))
+        raise
     for gate in outcome.gates:
         log.info(
             "gate",
@@ -42,5 +50,11 @@ def verify(
             duration_s=gate.figures.get("duration_s"),
             failures=gate.figures.get("failures_total", 0),
         )
-    outcome.raise_if_failed()
+    try:
+        outcome.raise_if_failed()
+    except VerificationFailed as exc:
+        failure = artifacts.failure_of(exc)
+        publish(lambda: artifacts.run_artifacts(outcome.report, failure=failure))
+        raise
+    publish(lambda: artifacts.run_artifacts(outcome.report))
     return conformance.document(outcome.report)
