@@ -20,6 +20,7 @@ from seedbank.postsync import post_sync
 from seedbank.profiles import check_target, load_profile, validate_all
 from seedbank.redaction import scrub_text
 from seedbank.settings import Settings
+from seedbank.status_cli import status_command
 
 app = typer.Typer(
     name="seed_data",
@@ -346,6 +347,8 @@ def migrate() -> None:
 
 # Argo CD PostSync gate (FR-006); its options and logic live in seedbank/postsync.py.
 app.command("post-sync")(post_sync)
+# Operators' view (locks, runs, datasets and TTL); it lives in seedbank/status_cli.py.
+app.command("status")(status_command)
 
 
 def _fail(sentence: str) -> None:

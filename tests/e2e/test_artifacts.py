@@ -20,6 +20,7 @@ from prefect.client.schemas.sorting import FlowRunSort
 
 from flows.seed import seed as seed_flow
 from flows.verify import verify as verify_flow
+from seedbank.cli import main
 from tests.support.world import World, deployment_run
 
 pytestmark = pytest.mark.e2e
@@ -137,3 +138,19 @@ def test_a_deployment_run_publishes_its_report_and_a_failed_verification_names_t
     )
     assert failed.returncode == 1
     assert_failed_verification(artifacts_of(last_deployment_run(world).id), row)
+
+
+def test_status_shows_a_seeded_tenant_with_its_last_run_and_ttl(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = seed_flow(tenant=world.tenant, env=world.env, mode="load", return_state=True)
+    assert state.is_completed(), state.message
+    text = str(artifacts_of(run_id_of(state))["markdown"].data)
+    assert "(TTL; `expurge` removes it)" in text
+    (run_id,) = world.query("SELECT id FROM seed_run")[0]
+    assert main(["status", f"--tenant={world.tenant}", f"--env={world.env}"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{world.env}/{world.tenant}\n  lock      free\n")
+    assert re.search(rf"load +succeeded +[\d.]+ s  {run_id}", out), out
+    assert re.search(r"load +[\d,]+ rows .* expires \S+ \S+ \(in 2d 23h\)", out), out
+    assert "expurge   nothing to remove now" in out
