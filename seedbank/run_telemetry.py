@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import structlog
 from prometheus_client import REGISTRY, push_to_gateway
 
-from seedbank import metrics
+from seedbank import guards, metrics
 from seedbank.alerts import alert, init_sentry
 from seedbank.errors import (
     DependencyUnavailable,
@@ -18,6 +19,7 @@ from seedbank.errors import (
     SeedbankError,
     WormMisconfigured,
 )
+from seedbank.policy import slo_override
 from seedbank.stages import RunState
 from seedbank.telemetry import configure_logging
 from seedbank.tracing import configure_tracing, safe_attributes, tracer
@@ -56,6 +58,12 @@ def record_outcome(run: RunState, exc: SeedbankError | None) -> None:
     labels = {"tenant": ctx.tenant, "env": ctx.env, "mode": ctx.mode}
     outcome = "succeeded" if exc is None else ("refused" if not run.batches else "failed")
     metrics.RUNS.labels(**labels, outcome=outcome).inc()
+    metrics.RUN_SECONDS.labels(**labels).set((datetime.now(UTC) - ctx.started_at).total_seconds())
+    # From the manifest, not the policy outcome: a run the budget guard refused has none.
+    slo = run.policy.slo_seconds if run.policy else guards.slo_seconds(ctx.env, slo_override())
+    metrics.RUN_SLO_SECONDS.labels(**labels).set(slo)
+    budget = guards.budget_verdict(ctx.manifest, guards.estimate(ctx.manifest))
+    metrics.BUDGET_USED_RATIO.labels(**labels).set(float(budget.figures["ratio"]))
     if isinstance(exc, (GuardRefused, *FAIL_CLOSED)):
         metrics.GUARD_REFUSALS.labels(**labels, event=exc.event).inc()
     if isinstance(exc, FAIL_CLOSED):

@@ -90,7 +90,9 @@ def _serve_metrics(**_: Any) -> None:
     """The worker's main process exposes /metrics for all its pool processes."""
     port = os.environ.get("SEEDBANK_WORKER_METRICS_PORT")
     if port:
-        metrics.serve(int(port))
+        from seedbank.status_metrics import StatusCollector
+
+        metrics.serve(int(port), extra=[StatusCollector()])
 
 
 @worker_ready.connect  # type: ignore[untyped-decorator]

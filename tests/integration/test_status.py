@@ -12,11 +12,14 @@ from typing import Any
 
 import psycopg
 import pytest
+from prometheus_client import CollectorRegistry
 
 from factories.spec import tenant_uuid
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import bind_tenant
 from seedbank.cli import main
+from seedbank.settings import Settings
+from seedbank.status_metrics import GAUGES, StatusCollector
 from tests.support.databases import ScratchDatabase
 from tests.support.world import write_profile
 
@@ -40,11 +43,17 @@ def as_tenant(database: ScratchDatabase, tenant: str, statement: str, *args: Any
 
 
 def record_run(
-    database: ScratchDatabase, tenant: str, *, mode: str, took_s: float, expires: datetime | None
+    database: ScratchDatabase,
+    tenant: str,
+    *,
+    mode: str,
+    took_s: float,
+    expires: datetime | None,
+    hours_ago: float = 1,
 ) -> str:
     """A finished run and its dataset's checkpoints, as a seed leaves them."""
     run_id = uuid.uuid4()
-    started = NOW - timedelta(hours=1)
+    started = NOW - timedelta(hours=hours_ago)
     as_tenant(
         database,
         tenant,
@@ -94,7 +103,7 @@ def status(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, st
 def test_status_shows_the_lock_holder_the_last_run_and_each_dataset_ttl(
     database: ScratchDatabase, tenant: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    baseline = record_run(database, tenant, mode="baseline", took_s=12.5, expires=None)
+    baseline = record_run(database, tenant, mode="baseline", took_s=12.5, expires=None, hours_ago=2)
     load = record_run(database, tenant, mode="load", took_s=30.0, expires=NOW + timedelta(hours=20))
     lock = RunLock(
         database.app_url,
@@ -180,3 +189,56 @@ def test_bad_input_is_one_sentence_and_exit_2_or_3(
     assert needle in err
     assert err.count("\n") == 1
     assert out == ""
+
+
+def _samples(collector: StatusCollector) -> dict[tuple[str, tuple[str, ...]], float]:
+    registry = CollectorRegistry()
+    registry.register(collector)
+    return {
+        (s.name, tuple(s.labels.values())): s.value
+        for family in registry.collect()
+        for s in family.samples
+    }
+
+
+def test_the_status_gauges_show_a_stale_lease_and_an_overdue_expurge(
+    database: ScratchDatabase, tenant: str
+) -> None:
+    record_run(database, tenant, mode="load", took_s=5, expires=NOW - timedelta(hours=30))
+    record_run(database, tenant, mode="baseline", took_s=5, expires=None)
+    lock = RunLock(
+        database.app_url,
+        env="dev",
+        tenant=tenant,
+        tenant_id=tenant_uuid("dev", tenant),
+        run_id=uuid.uuid4(),
+    )
+    lock.acquire(holder="ci:alice (seed)")
+    try:
+        as_tenant(  # the holder hangs: its heartbeat stopped 10 minutes ago
+            database,
+            tenant,
+            "UPDATE seed_lease SET heartbeat_at = %s, expires_at = %s",
+            NOW - timedelta(minutes=15),
+            NOW - timedelta(minutes=10),
+        )
+        got = _samples(StatusCollector(Settings))
+    finally:
+        lock.release()
+    assert got[("seedbank_status_up", ())] == 1
+    assert got[("seedbank_lock_held", (tenant, "dev"))] == 1
+    assert got[("seedbank_lock_held", (f"{tenant}-idle", "dev"))] == 0
+    assert 590 < got[("seedbank_lock_lease_overdue_seconds", (tenant, "dev"))] < 700
+    assert got[("seedbank_lock_heartbeat_age_seconds", (tenant, "dev"))] >= 900
+    assert 21000 < got[("seedbank_expurge_overdue_seconds", (tenant, "dev", "load"))] < 22000
+    assert got[("seedbank_expurge_overdue_seconds", (tenant, "dev", "baseline"))] == 0
+    assert got[("seedbank_dataset_rows", (tenant, "dev", "load"))] == 150
+    assert ("seedbank_dataset_expires_timestamp_seconds", (tenant, "dev", "baseline")) not in got
+    assert {name for name, _ in got} == set(GAUGES)
+
+
+def test_the_status_gauges_say_down_instead_of_failing_the_scrape(
+    tenant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEEDBANK_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    assert _samples(StatusCollector(Settings)) == {("seedbank_status_up", ()): 0}
