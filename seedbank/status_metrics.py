@@ -65,11 +65,12 @@ class StatusCollector(Collector):
 
 def _families() -> dict[str, GaugeMetricFamily]:
     return {
-        name: GaugeMetricFamily(name, text, labels=_labels(name)) for name, text in GAUGES.items()
+        name: GaugeMetricFamily(name, text, labels=label_names(name))
+        for name, text in GAUGES.items()
     }
 
 
-def _labels(name: str) -> list[str]:
+def label_names(name: str) -> list[str]:
     if name == "seedbank_status_up":
         return []
     if name.startswith(("seedbank_dataset", "seedbank_expurge")):
