@@ -18,6 +18,8 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from prefect.client.schemas.objects import Artifact, FlowRun
 from prefect.client.schemas.sorting import FlowRunSort
 
+from flows.dr_drill import dr_drill as drill_flow
+from flows.expurge import expurge as expurge_flow
 from flows.seed import seed as seed_flow
 from flows.verify import verify as verify_flow
 from seedbank.cli import main
@@ -154,3 +156,38 @@ def test_status_shows_a_seeded_tenant_with_its_last_run_and_ttl(
     assert re.search(rf"load +succeeded +[\d.]+ s  {run_id}", out), out
     assert re.search(r"load +[\d,]+ rows .* expires \S+ \S+ \(in 2d 23h\)", out), out
     assert "expurge   nothing to remove now" in out
+
+
+def test_expurge_and_dr_drill_runs_publish_under_the_tenant_key(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = seed_flow(tenant=world.tenant, env=world.env, mode="load", return_state=True)
+    assert state.is_completed(), state.message
+    with psycopg.connect(world.db.admin_url) as conn:
+        conn.execute(
+            "UPDATE seed_checkpoint SET expires_at = now() - interval '1 hour'"
+            " WHERE tenant_id = %s AND mode = 'load'",
+            (world.tenant_id,),
+        )
+    assert main(["status", f"--tenant={world.tenant}", f"--env={world.env}"]) == 0
+    assert "expurge   would remove now: load (" in capsys.readouterr().out
+    state = expurge_flow(env=world.env, tenant=world.tenant, actor="test", return_state=True)
+    assert state.is_completed(), state.message
+    found = artifacts_of(run_id_of(state))
+    text = str(found["markdown"].data)
+    assert found["markdown"].key == f"seedbank-{world.env}-{world.tenant}"
+    assert re.search(r"- load: \d+ rows removed", text), text
+    assert f"evidence key `expurge/{world.env}/{world.tenant}/" in text
+    assert "customer" in str(found["table"].data)
+
+    state = seed_flow(tenant=world.tenant, env=world.env, mode="dr", return_state=True)
+    assert state.is_completed(), state.message
+    state = drill_flow(tenant=world.tenant, env=world.env, actor="test", return_state=True)
+    assert state.is_completed(), state.message
+    found = artifacts_of(run_id_of(state))  # the restore's own seed run has its own
+    text = str(found["markdown"].data)
+    assert text.startswith(f"# seedbank dr_drill: {world.env}/{world.tenant} (dr) — SUCCEEDED")
+    assert "(equal: yes)" in text
+    assert f"evidence key `dr-drills/{world.env}/{world.tenant}/" in text
+    for gate in GATES:
+        assert f"| {gate} | passed |" in text

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import socket
+import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from factories.spec import tenant_uuid
+from seedbank import metrics
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import bind_tenant
 from seedbank.cli import main
@@ -242,3 +245,18 @@ def test_the_status_gauges_say_down_instead_of_failing_the_scrape(
 ) -> None:
     monkeypatch.setenv("SEEDBANK_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     assert _samples(StatusCollector(Settings)) == {("seedbank_status_up", ()): 0}
+
+
+def test_the_worker_metrics_endpoint_serves_the_status_gauges(
+    tenant: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `seedbank.worker.jobs` starts: the prefork aggregate plus the status gauges."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    metrics.serve(port, extra=[StatusCollector(Settings)])
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        body = response.read().decode()
+    assert "seedbank_status_up 1.0" in body
+    assert f'seedbank_lock_held{{env="dev",tenant="{tenant}"}} 0.0' in body
