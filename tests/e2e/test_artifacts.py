@@ -75,6 +75,7 @@ def unmask_one_email(world: World) -> str:
 
 
 def assert_seed_report(world: World, found: dict[str, Artifact]) -> None:
+    assert {"markdown", "table"} <= set(found), f"artifacts of the run: {sorted(found)}"
     markdown, table = found["markdown"], found["table"]
     assert markdown.key == f"seedbank-{world.env}-{world.tenant}"
     assert table.key == f"seedbank-{world.env}-{world.tenant}-counts"
