@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry
 
 from factories.spec import tenant_uuid
 from seedbank import metrics
+from seedbank.adapters import audit
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import bind_tenant
 from seedbank.cli import main
@@ -160,9 +161,27 @@ def test_status_shows_a_stale_lease_an_expired_dataset_and_what_expurge_removes(
         NOW - timedelta(minutes=15),
         NOW - timedelta(minutes=10),
     )
+    for event, reason in (
+        ("guard_ttl_debt", "the dr dataset expired and is still present"),
+        ("rls_probe_refused", "refused 18 cross-tenant writes"),  # a gate passing
+    ):
+        audit.record(
+            database.app_url,
+            audit.AuditEvent(
+                tenant_id=tenant_uuid("dev", tenant),
+                env="dev",
+                tenant=tenant,
+                event=event,
+                outcome="refused",
+                reason=reason,
+                actor="test",
+            ),
+        )
     code, out, err = status(capsys, f"--tenant={tenant}")
     assert code == 0, err
     assert "NOT held (lease row of a dead run" in out
+    assert "guard_ttl_debt: the dr dataset expired and is still present" in out
+    assert "rls_probe_refused" not in out
     assert "lease OVERDUE by 6" in out  # ~600 s
     assert "EXPIRED at" in out
     assert "overdue by 216" in out  # 30 h - 24 h grace = ~21600 s
