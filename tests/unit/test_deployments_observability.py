@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -152,3 +154,48 @@ def test_the_alert_rules_are_a_valid_prometheus_rule_file() -> None:
     assert "seedbank_expurge_overdue_seconds" in alerts["SeedbankExpurgeOverdue"]
     assert "seedbank_lock_lease_overdue_seconds" in alerts["SeedbankLockPastLease"]
     assert "seedbank_lock_held" in alerts["SeedbankLockPastLease"]
+
+
+ALERT_TESTS = HERE / "prometheus-alerts.test.yaml"
+PROMTOOL = shutil.which("promtool")
+
+
+def test_every_alert_has_a_promtool_unit_test_that_fires_it() -> None:
+    alerts = {r["alert"] for g in yaml.safe_load(ALERTS.read_text())["groups"] for r in g["rules"]}
+    data = yaml.safe_load(ALERT_TESTS.read_text())
+    assert data["rule_files"] == [ALERTS.name]
+    fired = {
+        case["alertname"]
+        for test in data["tests"]
+        for case in test["alert_rule_test"]
+        if case["exp_alerts"]
+    }
+    assert fired == alerts
+    known = exported()
+    for test in data["tests"]:
+        for series in test["input_series"]:
+            name = series["series"].split("{", 1)[0]
+            assert name in known, name
+
+
+@pytest.mark.skipif(PROMTOOL is None, reason="promtool is not on PATH (Debian: prometheus)")
+def test_promtool_accepts_the_rules_and_the_dashboard_queries_and_the_alerts_fire(
+    tmp_path: Path,
+) -> None:
+    assert PROMTOOL is not None
+    # Every dashboard query, as a recording rule, through Prometheus' own parser.
+    recorded = [
+        {"record": f"dashboard:query{i}", "expr": re.sub(r"\$\{?\w+\}?", ".*", expr)}
+        for i, expr in enumerate(t["expr"] for p in panels() for t in p["targets"])
+    ]
+    queries = tmp_path / "dashboard-rules.yaml"
+    queries.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": recorded}]}))
+    for argv in (
+        ["check", "rules", str(ALERTS)],
+        ["check", "rules", str(queries)],
+        ["test", "rules", str(ALERT_TESTS)],
+    ):
+        done = subprocess.run(
+            [PROMTOOL, *argv], capture_output=True, text=True, check=False, timeout=60
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
