@@ -71,7 +71,13 @@ def run_artifacts(
     safe: dict[str, Any] = redact(dict(report))
     kind = str(safe.get("kind") or "seed_run")
     header = _header(safe, kind=kind, failure=failure)
-    header += _evidence_lines(evidence if evidence is not None else safe.get("evidence"))
+    sealed = evidence if evidence is not None else safe.get("evidence")
+    header += _evidence_lines(sealed)
+    if isinstance(sealed, Mapping) and sealed.get("key") and safe.get("run_id"):
+        header.append(
+            f"- re-check it: `seed_data verify-evidence {safe['run_id']}"
+            f" --tenant={safe.get('tenant')} --env={safe.get('env')}`"
+        )
     header += _guard_lines(safe.get("policy"))
     verification = safe.get("verification") or {}
     body = ""
@@ -215,18 +221,13 @@ def _entity_rows(safe: Mapping[str, Any]) -> list[dict[str, Any]]:
     timings: Mapping[str, float] = safe.get("timings_s") or {}
     rows = []
     for entity in dict.fromkeys([*counts, *expected]):  # the seeding (dependency) order
-        seconds = timings.get(entity)
         found = counts.get(entity)
-        rate = round(found / seconds) if found and seconds else None
-        rows.append(
-            {
-                "entity": entity,
-                "expected": expected.get(entity),
-                "rows": found,
-                "seconds": seconds,
-                "rows_per_s": rate,
-            }
-        )
+        row: dict[str, Any] = {"entity": entity, "expected": expected.get(entity), "rows": found}
+        if timings:  # a seed's; a verification reads, it times no entity
+            seconds = timings.get(entity)
+            row["seconds"] = seconds
+            row["rows_per_s"] = round(found / seconds) if found and seconds else None
+        rows.append(row)
     return rows
 
 

@@ -184,3 +184,10 @@ def test_expurge_and_drill_artifacts_share_the_tenant_key() -> None:
     for name in GATE_NAMES:
         assert f"| {name} | passed |" in drill.markdown
     assert json.dumps(drill.table)
+
+
+def test_a_verification_table_has_no_timing_columns_and_the_evidence_can_be_rechecked() -> None:
+    doc = report(kind="verify", timings_s=None)
+    built = run_artifacts(doc, evidence=EVIDENCE)
+    assert built.table[1] == {"entity": "customer", "expected": 200, "rows": 200}
+    assert "`seed_data verify-evidence r1 --tenant=acme --env=dev`" in built.markdown
