@@ -11,13 +11,13 @@ from typing import Any
 
 import structlog
 from prefect import flow
+from seedbank.adapters.profiles import all_profiles, check_target
+from seedbank.observability.logs import configure_logging, stage
+from seedbank.services.maintenance import expurge_tenant
 
-from seedbank import artifacts
-from seedbank.artifact_publisher import publish
 from seedbank.bootstrap import wire
-from seedbank.maintenance import expurge_tenant
-from seedbank.profiles import all_profiles, check_target
-from seedbank.telemetry import configure_logging, stage
+from seedbank.services import artifacts
+from tasks.artifacts import publish
 
 log = structlog.get_logger()
 

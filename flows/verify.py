@@ -11,13 +11,13 @@ from typing import Any
 
 import structlog
 from prefect import flow
+from seedbank.domain.errors import VerificationFailed
+from seedbank.observability.logs import configure_logging
+from seedbank.services.verify import verify_database
 
-from seedbank import artifacts, conformance
-from seedbank.artifact_publisher import publish
-from seedbank.errors import VerificationFailed
+from seedbank.services import artifacts, conformance
 from seedbank.settings import Settings
-from seedbank.telemetry import configure_logging
-from seedbank.verify_cmd import verify_database
+from tasks.artifacts import publish
 
 log = structlog.get_logger()
 

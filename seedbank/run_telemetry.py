@@ -10,19 +10,20 @@ from datetime import UTC, datetime
 import structlog
 from prometheus_client import REGISTRY, push_to_gateway
 
-from seedbank import guards, metrics
-from seedbank.alerts import alert, init_sentry
-from seedbank.errors import (
+from seedbank.domain import guards
+from seedbank.domain.errors import (
     DependencyUnavailable,
     GuardRefused,
     SaltMismatch,
     SeedbankError,
     WormMisconfigured,
 )
-from seedbank.policy import slo_override
-from seedbank.stages import RunState
-from seedbank.telemetry import configure_logging
-from seedbank.tracing import configure_tracing, safe_attributes, tracer
+from seedbank.observability import metrics
+from seedbank.observability.alerts import alert, init_sentry
+from seedbank.observability.logs import configure_logging
+from seedbank.observability.tracing import configure_tracing, safe_attributes, tracer
+from seedbank.services.seeding.policy import slo_override
+from seedbank.services.seeding.stages import RunState
 
 log = structlog.get_logger()
 #: Failures where a guard could not be satisfied and the run failed closed (Sentry).

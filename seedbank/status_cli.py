@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from seedbank.redaction import scrub_text
+from seedbank.observability.redaction import scrub_text
 from seedbank.settings import Settings
 
 if TYPE_CHECKING:
-    from seedbank.status import TenantStatus
+    from seedbank.services.status import TenantStatus
 
 
 def status_command(
@@ -23,8 +23,8 @@ def status_command(
 ) -> None:
     """Who holds each lock, the last runs, the datasets and their TTL, what expurge would remove."""
     # Imported here: the CLI's --help stays fast.
-    from seedbank.policy import grace_period
-    from seedbank.status import collect, targets
+    from seedbank.services.seeding.policy import grace_period
+    from seedbank.services.status import collect, targets
 
     settings = Settings()
     pairs = targets(settings.profiles_dir, env=env, tenant=tenant)

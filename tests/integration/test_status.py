@@ -15,15 +15,15 @@ from typing import Any
 import psycopg
 import pytest
 from prometheus_client import CollectorRegistry
+from seedbank.observability import metrics
 
 from factories.spec import tenant_uuid
-from seedbank import metrics
 from seedbank.adapters import audit
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import bind_tenant
 from seedbank.cli import main
+from seedbank.services.status_metrics import GAUGES, StatusCollector
 from seedbank.settings import Settings
-from seedbank.status_metrics import GAUGES, StatusCollector
 from tests.support.databases import ScratchDatabase
 from tests.support.world import write_profile
 

@@ -6,17 +6,17 @@ import json
 from typing import Any
 
 import pytest
+from seedbank.domain.errors import LockHeld, VerificationFailed
 
-from seedbank import conformance
-from seedbank.artifacts import (
+from seedbank.gates import GateFailure, GateResult
+from seedbank.services import conformance
+from seedbank.services.artifacts import (
     artifact_key,
     drill_artifacts,
     expurge_artifacts,
     failure_of,
     run_artifacts,
 )
-from seedbank.errors import LockHeld, VerificationFailed
-from seedbank.gates import GateFailure, GateResult
 
 ROW = "00021ffc-e4cc-5a30-90af-d191790b91ed"
 GATE_NAMES = ("counts", "referential", "rls-probe", "pii", "contract", "invariants", "determinism")

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import yaml
 from prometheus_client.metrics import MetricWrapperBase
+from seedbank.observability import metrics
 
-from seedbank import metrics
-from seedbank.status_metrics import GAUGES, label_names
+from seedbank.services.status_metrics import GAUGES, label_names
 from tests.support.promql import PromQLError, check_promql
 
 REPO = Path(__file__).resolve().parents[2]

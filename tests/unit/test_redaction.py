@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import structlog
-
-from seedbank.redaction import REDACTED, redact, scrub_text
-from seedbank.telemetry import redaction_processor
+from seedbank.observability.logs import redaction_processor
+from seedbank.observability.redaction import REDACTED, redact, scrub_text
 
 
 def test_catalogued_keys_are_dropped_at_any_depth() -> None:
@@ -44,10 +43,11 @@ def test_log_lines_carry_no_pii() -> None:
 
 def test_prefect_artifacts_carry_no_pii_and_no_salt() -> None:
     """The same redaction on the run report shown in the Prefect UI (issue 18)."""
-    from seedbank import conformance
-    from seedbank.artifacts import expurge_artifacts, failure_of, run_artifacts
-    from seedbank.errors import VerificationFailed
+    from seedbank.domain.errors import VerificationFailed
+
     from seedbank.gates import GateFailure, GateResult
+    from seedbank.services import conformance
+    from seedbank.services.artifacts import expurge_artifacts, failure_of, run_artifacts
 
     leaked = GateFailure("customer", "r1", "email", "value ana@example.com is not masked")
     gate = GateResult("pii", "failed", {"sample": "cpf 529.982.247-25"}, [leaked])

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 from prometheus_client import REGISTRY
-
-from seedbank.errors import GuardRefused
-from seedbank.profiles import default_profiles_dir, load_profile
-from seedbank.run_telemetry import record_outcome
-from seedbank.stages import new_run
+from seedbank.adapters.profiles import default_profiles_dir, load_profile
+from seedbank.domain.errors import GuardRefused
+from seedbank.services.seeding.stages import new_run
+from seedbank.services.seeding.telemetry import record_outcome
 
 
 @pytest.mark.parametrize("refused", [False, True])

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 import structlog
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from seedbank.status import TenantStatus, collect, targets
 
 from seedbank.errors import SeedbankError
 from seedbank.policy import grace_period
 from seedbank.settings import Settings
-from seedbank.status import TenantStatus, collect, targets
 
 log = structlog.get_logger()
 TARGET = ("tenant", "env")

@@ -11,7 +11,6 @@ from collections.abc import Callable
 import structlog
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.context import FlowRunContext
-
 from seedbank.artifacts import RunArtifacts
 
 log = structlog.get_logger()
