@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,10 @@ from seedbank.adapters.purge import purge_dataset
 from seedbank.bootstrap import wire
 from seedbank.domain.errors import VerificationFailed
 from seedbank.observability.logs import configure_logging, stage
-from seedbank.services import evidence
+from seedbank.services import artifacts, evidence
 from seedbank.services.drill import expected_dataset_digest
 from seedbank.services.seeding.dataset import dataset_spec
+from tasks.artifacts import publish
 
 log = structlog.get_logger()
 RTO_SECONDS = 3600.0
@@ -63,7 +65,39 @@ def dr_drill(
 ) -> dict[str, Any]:
     if not structlog.is_configured():
         configure_logging()
-    env, tenant = check_target(env=env, tenant=tenant)
+    report: dict[str, Any] = {"kind": "dr_drill", "env": env, "tenant": tenant, "mode": "dr"}
+    try:
+        env, tenant = check_target(env=env, tenant=tenant)
+        report = _drill(
+            tenant=tenant,
+            env=env,
+            profile=profile,
+            rto_seconds=rto_seconds,
+            target_seconds=target_seconds,
+            actor=actor,
+            breakglass=breakglass,
+            report=report,
+        )
+    except Exception as exc:
+        failure = artifacts.failure_of(exc)
+        publish(partial(artifacts.drill_artifacts, report, failure=failure))
+        raise
+    publish(partial(artifacts.drill_artifacts, report))
+    return report
+
+
+def _drill(
+    *,
+    tenant: str,
+    env: str,
+    profile: str | None,
+    rto_seconds: float,
+    target_seconds: float,
+    actor: str,
+    breakglass: str | None,
+    report: dict[str, Any],
+) -> dict[str, Any]:
+    """The drill; fills `report` as it goes, so a failure's artifact shows how far it got."""
     with _dr_target():
         w = wire()
         loaded = load_profile(
@@ -102,26 +136,28 @@ def dr_drill(
             breakglass=breakglass,
         )
         restore_s = round(time.monotonic() - started, 2)
-        report = {
-            "kind": "dr_drill",
-            "drill_id": str(drill_id),
-            "env": env,
-            "tenant": tenant,
-            "at": datetime.now(UTC).isoformat(),
-            "rows_lost": sum(lost.values()),
-            "expected_dataset_digest": expected,
-            "restored_dataset_digest": restored["dataset_digest"],
-            "digest_equal": restored["dataset_digest"] == expected,
-            "restore_seconds": restore_s,
-            "target_seconds": target_seconds,
-            "rto_seconds": rto_seconds,
-            "within_target": restore_s <= target_seconds,
-            "within_rto": restore_s <= rto_seconds,
-            "restore_run_id": restored["run_id"],
-            "restore_run_evidence": restored["evidence"],
-            "counts": restored["counts"],
-            "gates": restored.get("gates"),
-        }
+        report.update(
+            {
+                "kind": "dr_drill",
+                "drill_id": str(drill_id),
+                "env": env,
+                "tenant": tenant,
+                "at": datetime.now(UTC).isoformat(),
+                "rows_lost": sum(lost.values()),
+                "expected_dataset_digest": expected,
+                "restored_dataset_digest": restored["dataset_digest"],
+                "digest_equal": restored["dataset_digest"] == expected,
+                "restore_seconds": restore_s,
+                "target_seconds": target_seconds,
+                "rto_seconds": rto_seconds,
+                "within_target": restore_s <= target_seconds,
+                "within_rto": restore_s <= rto_seconds,
+                "restore_run_id": restored["run_id"],
+                "restore_run_evidence": restored["evidence"],
+                "counts": restored["counts"],
+                "gates": restored.get("gates"),
+            }
+        )
         with stage("drill-evidence"):
             report["evidence"] = evidence.seal(
                 w,

@@ -6,6 +6,7 @@ has passed; idempotent — a second run finds nothing expired and does nothing.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import structlog
@@ -14,6 +15,8 @@ from prefect import flow
 from seedbank.adapters.profiles import all_profiles, check_target
 from seedbank.bootstrap import wire
 from seedbank.observability.logs import configure_logging, stage
+from seedbank.services import artifacts
+from tasks.artifacts import publish
 from tasks.maintenance import expurge_tenant
 
 log = structlog.get_logger()
@@ -33,7 +36,13 @@ def expurge(
     results: list[dict[str, Any]] = []
     with stage("expurge"):
         for target_env, target_tenant in targets:
-            outcome = expurge_tenant(w, env=target_env, tenant=target_tenant, actor=actor)
+            here = {"env": target_env, "tenant": target_tenant}
+            try:
+                outcome = expurge_tenant(w, env=target_env, tenant=target_tenant, actor=actor)
+            except Exception as exc:
+                failure = artifacts.failure_of(exc)
+                publish(partial(artifacts.expurge_artifacts, here, failure=failure))
+                raise
             if outcome.purged or outcome.skipped:
                 log.info(
                     "expurge",
@@ -42,13 +51,15 @@ def expurge(
                     purged_modes=sorted(outcome.purged),
                     skipped=outcome.skipped,
                 )
-            results.append(
-                {
-                    "env": target_env,
-                    "tenant": target_tenant,
-                    "purged": outcome.purged,
-                    "skipped": outcome.skipped,
-                    "evidence": outcome.evidence,
-                }
-            )
+            result = {
+                **here,
+                "purged": outcome.purged,
+                "skipped": outcome.skipped,
+                "evidence": outcome.evidence,
+            }
+            results.append(result)
+            # One tenant's history shows what was removed; a cron tick that finds
+            # nothing expired adds no artifact unless that tenant was asked for.
+            if outcome.purged or outcome.skipped or tenant:
+                publish(partial(artifacts.expurge_artifacts, result))
     return {"targets": len(targets), "results": [r for r in results if r["purged"] or r["skipped"]]}

@@ -15,12 +15,13 @@ from seedbank.adapters.profiles import check_target, load_profile
 from seedbank.bootstrap import Wiring, wire
 from seedbank.domain.errors import SeedbankError, VerificationFailed
 from seedbank.observability.logs import stage
-from seedbank.services import conformance, evidence
+from seedbank.services import artifacts, conformance, evidence
 from seedbank.services.seeding import stages
 from seedbank.services.seeding import telemetry as run_telemetry
 from seedbank.services.seeding.dry_run import dry_run_body
 from seedbank.services.seeding.policy import execution_context
 from tasks import stages as t
+from tasks.artifacts import publish
 
 log = structlog.get_logger()
 
@@ -40,13 +41,22 @@ def seed(
     """Provision the dataset the env/tenant manifest describes; returns the run summary."""
     run_telemetry.start("seed-flow")
     w = wire()
-    env, tenant = check_target(env=env, tenant=tenant)
-    loaded = load_profile(
-        w.settings.profiles_dir, env=env, tenant=tenant, explicit=Path(profile) if profile else None
-    )
-    run = stages.new_run(
-        loaded.manifest, dry_run=dry_run, actor=actor, mode=mode, breakglass=breakglass
-    )
+    try:
+        env, tenant = check_target(env=env, tenant=tenant)
+        loaded = load_profile(
+            w.settings.profiles_dir,
+            env=env,
+            tenant=tenant,
+            explicit=Path(profile) if profile else None,
+        )
+        run = stages.new_run(
+            loaded.manifest, dry_run=dry_run, actor=actor, mode=mode, breakglass=breakglass
+        )
+    except Exception as exc:  # refused before a run existed: still in the tenant's history
+        known = {"kind": "seed_run", "env": env, "tenant": tenant, "mode": mode}
+        failure = artifacts.failure_of(exc)
+        publish(lambda: artifacts.run_artifacts(known, failure=failure))
+        raise
     context = execution_context(actor, in_deployment=deployment.id is not None)
     structlog.contextvars.bind_contextvars(
         run_id=str(run.ctx.run_id), tenant=tenant, env=env, mode=run.ctx.mode, dry_run=dry_run
@@ -58,12 +68,17 @@ def seed(
         _fail(w, run, exc)
         _write_report(report, run, exc)
         run_telemetry.record_outcome(run, exc)
+        _publish_artifacts(run, exc)
+        raise
+    except Exception as exc:
+        _publish_artifacts(run, exc)
         raise
     finally:
         t.release(run)
         structlog.contextvars.clear_contextvars()
     _write_report(report, run, None)
     run_telemetry.record_outcome(run, None)
+    _publish_artifacts(run, None)
     return summary(run, report)
 
 
@@ -120,6 +135,19 @@ def _write_report(path: str | None, run: stages.RunState, exc: SeedbankError | N
         if exc is None:
             raise
         log.error("conformance report not written", error=write_exc.sentence())
+
+
+def _publish_artifacts(run: stages.RunState, exc: BaseException | None) -> None:
+    """The run's report and per-entity table in the Prefect UI, under the env/tenant key."""
+    failure = artifacts.failure_of(exc)
+
+    def build() -> artifacts.RunArtifacts:
+        document = evidence.report(
+            run, outcome="failed" if exc else "succeeded", error=failure.reason if failure else None
+        )
+        return artifacts.run_artifacts(document, evidence=run.evidence, failure=failure)
+
+    publish(build)
 
 
 def summary(run: stages.RunState, report: str | None = None) -> dict[str, Any]:

@@ -12,9 +12,11 @@ from typing import Any
 import structlog
 from prefect import flow
 
+from seedbank.domain.errors import VerificationFailed
 from seedbank.observability.logs import configure_logging
-from seedbank.services import conformance
+from seedbank.services import artifacts, conformance
 from seedbank.settings import Settings
+from tasks.artifacts import publish
 from tasks.maintenance import verify_database
 
 log = structlog.get_logger()
@@ -31,9 +33,15 @@ def verify(
     """Every gate over the env/tenant/mode dataset; raises `VerificationFailed` on failure."""
     if not structlog.is_configured():
         configure_logging()
-    outcome = verify_database(
-        Settings(), env=env, tenant=tenant, mode=mode, actor=actor, wait_seconds=wait_seconds
-    )
+    try:
+        outcome = verify_database(
+            Settings(), env=env, tenant=tenant, mode=mode, actor=actor, wait_seconds=wait_seconds
+        )
+    except Exception as exc:  # Vault down, lock held, no profile: no gate ran
+        known = {"kind": "verify", "env": env, "tenant": tenant, "mode": mode}
+        failure = artifacts.failure_of(exc)
+        publish(lambda: artifacts.run_artifacts(known, failure=failure))
+        raise
     for gate in outcome.gates:
         log.info(
             "gate",
@@ -42,5 +50,11 @@ def verify(
             duration_s=gate.figures.get("duration_s"),
             failures=gate.figures.get("failures_total", 0),
         )
-    outcome.raise_if_failed()
+    try:
+        outcome.raise_if_failed()
+    except VerificationFailed as exc:
+        failure = artifacts.failure_of(exc)
+        publish(lambda: artifacts.run_artifacts(outcome.report, failure=failure))
+        raise
+    publish(lambda: artifacts.run_artifacts(outcome.report))
     return conformance.document(outcome.report)

@@ -11,7 +11,7 @@ import os
 
 import typer
 
-from seedbank.cli import admin, datasets, drills, salt, seed, verify
+from seedbank.cli import admin, datasets, drills, salt, seed, status, verify
 from seedbank.cli.postsync import post_sync
 from seedbank.domain.errors import SeedbankError, UsageError
 from seedbank.observability.redaction import scrub_text
@@ -39,6 +39,8 @@ app.command("validate-profiles")(admin.validate_profiles)
 app.command("migrate")(admin.migrate)
 # Argo CD PostSync gate (FR-006); its options live in seedbank/cli/postsync.py.
 app.command("post-sync")(post_sync)
+# Operators' view (locks, runs, datasets and TTL).
+app.command("status")(status.status_command)
 
 
 def _fail(sentence: str) -> None:

@@ -7,8 +7,10 @@ go to logs and traces, never to labels (unbounded cardinality).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from prometheus_client import (
+    REGISTRY,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -16,6 +18,7 @@ from prometheus_client import (
     multiprocess,
     start_http_server,
 )
+from prometheus_client.registry import Collector
 
 LABELS = ("tenant", "env", "mode")
 
@@ -38,6 +41,21 @@ GUARD_REFUSALS = Counter(
     "Runs refused by a guard or a fail-closed check.",
     (*LABELS, "event"),
 )
+BATCH_STALLS = Counter(
+    "seedbank_batch_stalls_total",
+    "Batches that did not finish within the stall timeout and were re-dispatched.",
+    LABELS,
+)
+# Gauges of the last run per tenant/env/mode: a flow run pushes them when it ends.
+RUN_SECONDS = Gauge("seedbank_run_duration_seconds", "Wall time of the last seed run.", LABELS)
+RUN_SLO_SECONDS = Gauge(
+    "seedbank_run_slo_seconds", "The duration budget (SLO) of the last seed run.", LABELS
+)
+BUDGET_USED_RATIO = Gauge(
+    "seedbank_budget_used_ratio",
+    "The last run's estimated cost over the manifest's budget.max_usd (1 = all of it).",
+    LABELS,
+)
 RATE_TOKENS_USED = Counter(
     "seedbank_rate_limit_tokens_used_total", "API smoke/load requests sent.", ("tenant", "env")
 )
@@ -48,12 +66,14 @@ RATE_CAP_RPM = Gauge(
 )
 
 
-def serve(port: int) -> None:
+def serve(port: int, extra: Iterable[Collector] = ()) -> None:
     """Expose /metrics on `port`; with PROMETHEUS_MULTIPROC_DIR set (a prefork Celery
-    worker), the figures of every pool process are aggregated."""
+    worker), the figures of every pool process are aggregated. `extra` collectors
+    (the status gauges) are read at each scrape."""
+    registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        start_http_server(port, addr="127.0.0.1", registry=registry)
-    else:
-        start_http_server(port, addr="127.0.0.1")
+    for collector in extra:
+        registry.register(collector)
+    start_http_server(port, addr="127.0.0.1", registry=registry)

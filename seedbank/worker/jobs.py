@@ -31,6 +31,7 @@ from seedbank.observability.alerts import init_sentry
 from seedbank.observability.logs import configure_logging
 from seedbank.observability.tracing import configure_tracing
 from seedbank.services.seeding.batches import RunContext, execute_batch, load_run_context
+from seedbank.services.status_metrics import StatusCollector
 from seedbank.settings import Settings
 
 #: Databases a worker may write to: the demo's and the test suite's scratch ones.
@@ -92,7 +93,7 @@ def _serve_metrics(**_: Any) -> None:
     """The worker's main process exposes /metrics for all its pool processes."""
     port = os.environ.get("SEEDBANK_WORKER_METRICS_PORT")
     if port:
-        metrics.serve(int(port))
+        metrics.serve(int(port), extra=[StatusCollector()])
 
 
 @worker_ready.connect  # type: ignore[untyped-decorator]

@@ -6,8 +6,12 @@ import json
 
 import structlog
 
+from seedbank.domain.errors import VerificationFailed
+from seedbank.gates import GateFailure, GateResult
 from seedbank.observability.logs import redaction_processor
 from seedbank.observability.redaction import REDACTED, redact, scrub_text
+from seedbank.services import conformance
+from seedbank.services.artifacts import expurge_artifacts, failure_of, run_artifacts
 
 
 def test_catalogued_keys_are_dropped_at_any_depth() -> None:
@@ -40,3 +44,31 @@ def test_log_lines_carry_no_pii() -> None:
     assert "ana@example.com" not in line
     assert "Ana Maria" not in line
     assert logs[0]["rows"] == 3
+
+
+def test_prefect_artifacts_carry_no_pii_and_no_salt() -> None:
+    """The same redaction on the run report shown in the Prefect UI (issue 18)."""
+    leaked = GateFailure("customer", "r1", "email", "value ana@example.com is not masked")
+    gate = GateResult("pii", "failed", {"sample": "cpf 529.982.247-25"}, [leaked])
+    report = {
+        "kind": "seed_run",
+        "env": "dev",
+        "tenant": "acme",
+        "salt": "c2VjcmV0LXNhbHQ=",
+        "counts": {"customer": 1},
+        "expected_counts": {"customer": 1},
+        "row": {"full_name": "Ana Maria", "cpf": "52998224725"},
+        "verification": conformance.verification_section([gate], None),
+    }
+    exc = VerificationFailed("customer ana@example.com failed", fix="call +55 11 91234-5678")
+    built = run_artifacts(report, failure=failure_of(exc))
+    expurged = expurge_artifacts({**report, "purged": {}, "skipped": "held by ana@example.com"})
+    for text in (
+        built.markdown,
+        json.dumps(built.table),
+        expurged.markdown,
+        json.dumps(expurged.table),
+    ):
+        for raw in ("ana@example.com", "529.982.247-25", "91234-5678", "c2VjcmV0LXNhbHQ="):
+            assert raw not in text
+    assert "**pii**: failed" in built.markdown

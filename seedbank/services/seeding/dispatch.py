@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 
 from factories.planner import BatchSpec
 from seedbank.domain.errors import BrokerUnavailable, SeedbankError, SeedingFailed, SloExceeded
+from seedbank.observability import metrics
 from seedbank.services.seeding.schedule import Schedule
 
 log = structlog.get_logger()
@@ -47,6 +48,8 @@ class DispatchTarget:
     tenant_id: uuid.UUID
     database: str
     queue: str
+    #: tenant/env/mode, for the stall counter (metrics carry no run id).
+    labels: dict[str, str] | None = None
 
 
 def _broker_down(exc: Exception) -> BrokerUnavailable:
@@ -179,6 +182,8 @@ class Dispatcher:
                 start=item.batch.start,
                 stop=item.batch.stop,
             )
+            if self._target.labels:
+                metrics.BATCH_STALLS.labels(**self._target.labels).inc()
             self._reconsume()
             item.results.append(self._send(item.batch))
             item.sent_at = time.monotonic()

@@ -240,6 +240,7 @@ def seed_with_celery(w: Wiring, run: RunState) -> None:
             tenant_id=ctx.tenant_id,
             database=w.database,
             queue=queue_name(ctx.manifest),
+            labels={"tenant": ctx.tenant, "env": ctx.env, "mode": ctx.mode},
         ),
         stall_s=w.settings.batch_stall_seconds,
         expires_s=w.settings.batch_expires_seconds,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import structlog
 from prometheus_client import REGISTRY, push_to_gateway
 
+from seedbank.domain import guards
 from seedbank.domain.errors import (
     DependencyUnavailable,
     GuardRefused,
@@ -20,6 +22,7 @@ from seedbank.observability import metrics
 from seedbank.observability.alerts import alert, init_sentry
 from seedbank.observability.logs import configure_logging
 from seedbank.observability.tracing import configure_tracing, safe_attributes, tracer
+from seedbank.services.seeding.policy import slo_override
 from seedbank.services.seeding.stages import RunState
 
 log = structlog.get_logger()
@@ -56,6 +59,12 @@ def record_outcome(run: RunState, exc: SeedbankError | None) -> None:
     labels = {"tenant": ctx.tenant, "env": ctx.env, "mode": ctx.mode}
     outcome = "succeeded" if exc is None else ("refused" if not run.batches else "failed")
     metrics.RUNS.labels(**labels, outcome=outcome).inc()
+    metrics.RUN_SECONDS.labels(**labels).set((datetime.now(UTC) - ctx.started_at).total_seconds())
+    # From the manifest, not the policy outcome: a run the budget guard refused has none.
+    slo = run.policy.slo_seconds if run.policy else guards.slo_seconds(ctx.env, slo_override())
+    metrics.RUN_SLO_SECONDS.labels(**labels).set(slo)
+    budget = guards.budget_verdict(ctx.manifest, guards.estimate(ctx.manifest))
+    metrics.BUDGET_USED_RATIO.labels(**labels).set(float(budget.figures["ratio"]))
     if isinstance(exc, (GuardRefused, *FAIL_CLOSED)):
         metrics.GUARD_REFUSALS.labels(**labels, event=exc.event).inc()
     if isinstance(exc, FAIL_CLOSED):
