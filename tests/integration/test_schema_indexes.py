@@ -47,8 +47,11 @@ def test_every_foreign_key_has_a_leading_index(database: ScratchDatabase) -> Non
             " AND connamespace = 'public'::regnamespace"
         ).fetchone()
         uncovered = conn.execute(UNCOVERED_FKS).fetchall()
-    assert fks is not None and fks[0] >= 13  # the query sees the schema's FKs
-    assert uncovered == [], f"foreign keys without an index on their referencing columns: {uncovered}"
+    assert fks is not None
+    assert fks[0] >= 13  # the query sees the schema's FKs
+    assert uncovered == [], (
+        f"foreign keys without an index on their referencing columns: {uncovered}"
+    )
 
 
 def _seed_accounts(conn: psycopg.Connection, dataset: str, n: int) -> None:
