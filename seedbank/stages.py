@@ -25,6 +25,7 @@ from seedbank.adapters.vault import Salt
 from seedbank.batches import RunContext, execute_batch
 from seedbank.bootstrap import Wiring
 from seedbank.dataset import dataset_spec, queue_name
+from seedbank.dataset_format import refuse_other_format
 from seedbank.dispatch import Dispatcher, DispatchTarget, check_deadline
 from seedbank.errors import SaltMismatch, UsageError, VerificationFailed
 from seedbank.gates import GateResult, GateTarget, failure_sentence, run_gates, smoke_config
@@ -162,6 +163,9 @@ def check_salt(w: Wiring, run: RunState) -> None:
             " ORDER BY started_at DESC LIMIT 1",
             (ctx.tenant_id, ctx.env, ctx.mode, pinned),
         ).fetchone()
+        refuse_other_format(
+            conn, tenant_id=ctx.tenant_id, env=ctx.env, tenant=ctx.tenant, mode=ctx.mode
+        )
     others = sorted(r[0] for r in rows if r[0] != pinned)
     if others:
         raise SaltMismatch(
