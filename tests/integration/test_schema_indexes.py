@@ -57,12 +57,13 @@ def test_every_foreign_key_has_a_leading_index(database: ScratchDatabase) -> Non
 def _seed_accounts(conn: psycopg.Connection, dataset: str, n: int) -> None:
     """n customers with one account and two transactions each, in one dataset (set SQL)."""
     ns = f"{dataset}-"
-    params = {"t": TENANT, "d": dataset, "n": n, "at": AT, "ns": ns}
+    digit = "1" if dataset == "baseline" else "2"  # business keys are unique per tenant
+    params = {"t": TENANT, "d": dataset, "n": n, "at": AT, "ns": ns, "digit": digit}
     conn.execute(
         "INSERT INTO customer (tenant_id, id, dataset, advisor_id, full_name, cpf, email, phone,"
         " birth_date, segment, created_at)"
         " SELECT %(t)s, md5(%(ns)s || 'c' || g)::uuid, %(d)s::text, md5('advisor')::uuid, 'C',"
-        " lpad(g::text, 11, '0'), 'c' || g || '@' || %(d)s::text || '.example.com',"
+        " lpad(g::text, 10, '0') || %(digit)s, 'c' || g || '@' || %(d)s::text || '.example.com',"
         " %(ns)s || g, '1990-01-01', 'retail', %(at)s FROM generate_series(1, %(n)s) g",
         params,
     )
