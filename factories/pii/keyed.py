@@ -1,7 +1,7 @@
 """Business-key PII (CPF, e-mail, phone): the row's index, format-preserving encrypted.
 
 The value is ``E_k(slot * SLOT + index)`` in the field's format, where ``E_k`` is a
-``DigitPermutation`` keyed by HMAC-SHA256(salt, tenant, entity.field) (``FieldKeys``):
+``DigitPermutation`` keyed by HMAC-SHA256(salt, tenant, entity.field) (``perm_key``):
 distinct rows of a tenant get distinct values by construction, at any volume. The
 proof that a value was masked is that it decrypts under the tenant's key to a row
 index below the entity's count in a mode slot. Forgery odds for someone without the
@@ -10,8 +10,8 @@ salt (one value drawn uniformly in the accepted shape) are count / domain:
 - CPF: 9 permuted digits + 2 valid check digits; domain 10**9 - 10 (bases of one
   repeated digit are invalid CPFs: cycle-walked out). 50 k customers: 5e-5.
 - e-mail: "<given>.<surname>.<10 permuted digits>@example.com"; domain 10**10, and
-  the two names are a tag of the digits: count / 10**10 / (|given| - 0) / |surnames|
-  (50 k customers: 5e-6 / (|given| x |surnames|) ~ 3e-10).
+  the two names are an HMAC tag of the digits: count / 10**10 / (|given| x |surnames|)
+  (50 k customers: ~3e-10).
 - phone: "+55 00 9XXXX-XXXX", 8 permuted digits; domain 10**8. 50 k customers: 5e-4,
   1 k advisors: 1e-5. DDD 00 is not assigned, so a real phone is always rejected.
 
