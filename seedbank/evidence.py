@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from factories.spec import GENERATOR_VERSION
 from seedbank import conformance
 from seedbank.adapters.postgres import connect, tenant_transaction
 from seedbank.bootstrap import Wiring
@@ -28,6 +29,7 @@ def report(run: RunState, *, outcome: str, error: str | None = None) -> dict[str
         "manifest_digest": ctx.spec.manifest_digest,
         "manifest_version": ctx.manifest.metadata.version,
         "salt_version": ctx.salt_version,
+        "dataset_format": GENERATOR_VERSION,  # the checkpoints record it too (migration 0005)
         "started_at": ctx.started_at.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(),
         "expires_at": ctx.expires_at.isoformat() if ctx.expires_at else None,
