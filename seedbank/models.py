@@ -258,6 +258,8 @@ class SeedRun(SQLModel, table=True):
     manifest: dict = Field(sa_column=Column(JSONB, nullable=False))  # type: ignore[type-arg]
     dataset_digest: str | None = Field(default=None, sa_column=Column(String(64)))
     salt_fingerprint: str | None = Field(default=None, sa_column=Column(String(16)))
+    generator_version: str | None = Field(default=None, sa_column=Column(String(16)))
+    """The run's dataset format (``GENERATOR_VERSION``); 2025.1 for runs before it was kept."""
     expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     started_at: datetime = _instant()
     finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

@@ -16,6 +16,7 @@ import psycopg
 
 from factories.digest import combine_folds, dataset_digest
 from factories.planner import plan
+from factories.spec import GENERATOR_VERSION
 from seedbank import policy, progress
 from seedbank.adapters import audit
 from seedbank.adapters.lock import RunLock
@@ -208,8 +209,8 @@ def record_run(w: Wiring, run: RunState, conn: psycopg.Connection | None = None)
     ctx = run.ctx
     statement = (
         "INSERT INTO seed_run (tenant_id, id, env, tenant, mode, status, dry_run, manifest_digest,"
-        " salt_version, salt_fingerprint, manifest, expires_at, started_at) VALUES"
-        " (%s, %s, %s, %s, %s, 'running', %s, %s, %s, %s, %s, %s, %s)"
+        " salt_version, salt_fingerprint, manifest, expires_at, started_at, generator_version)"
+        " VALUES (%s, %s, %s, %s, %s, 'running', %s, %s, %s, %s, %s, %s, %s, %s)"
     )
     params = (
         ctx.tenant_id,
@@ -224,6 +225,7 @@ def record_run(w: Wiring, run: RunState, conn: psycopg.Connection | None = None)
         psycopg.types.json.Jsonb(ctx.manifest.model_dump(mode="json")),
         ctx.expires_at,
         ctx.started_at,
+        GENERATOR_VERSION,
     )
     if conn is not None:
         conn.execute(statement, params)

@@ -6,9 +6,10 @@ guarantees: ``UNIQUE (tenant_id, key)``. Rows of the older format (2025.1, drawn
 values) may hold duplicates: the upgrade then stops with one sentence naming the
 table and what to purge, and changes nothing.
 
-``seed_checkpoint.generator_version`` records the format a batch was written with;
-rows that exist before this revision are of format 2025.1. A run refuses to add
-batches to a dataset of another format (purge it and reseed).
+``seed_checkpoint.generator_version`` records the format a batch was written with, and
+``seed_run.generator_version`` the format of a run; rows that exist before this revision
+are of format 2025.1. A run refuses to add batches to a dataset of another format (purge
+it and reseed), and the determinism gate compares only with runs of its own format.
 
 Revision ID: 0005
 Revises: 0004
@@ -74,6 +75,11 @@ def upgrade() -> None:
     )
     # Existing rows are of the previous format; new ones must say theirs.
     op.alter_column("seed_checkpoint", "generator_version", server_default=None)
+    op.add_column(
+        "seed_run",
+        sa.Column("generator_version", sa.String(length=16), server_default=PREVIOUS_FORMAT),
+    )
+    op.alter_column("seed_run", "generator_version", server_default=None)
     _refuse_duplicates()
     for table, column in BUSINESS_KEYS:
         op.create_unique_constraint(constraint_name(table, column), table, ["tenant_id", column])
@@ -82,4 +88,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table, column in reversed(BUSINESS_KEYS):
         op.drop_constraint(constraint_name(table, column), table, type_="unique")
+    op.drop_column("seed_run", "generator_version")
     op.drop_column("seed_checkpoint", "generator_version")
