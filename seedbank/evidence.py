@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from factories.spec import GENERATOR_VERSION
-from seedbank import conformance
 from seedbank.adapters.postgres import connect, tenant_transaction
 from seedbank.bootstrap import Wiring
-from seedbank.stages import RunState
+from seedbank.services import conformance
+from seedbank.services.seeding.stages import RunState
 
 
 def report(run: RunState, *, outcome: str, error: str | None = None) -> dict[str, Any]:

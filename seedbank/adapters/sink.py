@@ -19,7 +19,7 @@ from psycopg import sql
 
 from factories.spec import GENERATOR_VERSION
 from seedbank.adapters.postgres import bind_tenant
-from seedbank.errors import DatasetFormatMismatch, NonDeterministic
+from seedbank.domain.errors import DatasetFormatMismatch, NonDeterministic
 
 
 @dataclass(frozen=True)
