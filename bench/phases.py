@@ -11,6 +11,7 @@ import psycopg
 import redis
 
 from bench import ceiling, naive, scratch, seeding, workers
+from bench.lifecycle import LifecycleRun, run_lifecycle
 from bench.probes import CpuMeter, MemoryPeak
 from bench.scratch import REPORTS, BenchTenant
 from factories.spec import DatasetSpec
@@ -55,6 +56,8 @@ class SeedPhase:
     run: seeding.SeedRun
     memory: MemoryPeak
     cpu_busy: float
+    lifecycle: LifecycleRun | None = None
+    """Purge, load re-run, expurge, DR drill and forget of this dataset (issue 14)."""
 
 
 def seed_phase(
@@ -65,6 +68,7 @@ def seed_phase(
     *,
     fraction: float,
     batch_size: int | None,
+    lifecycle: bool = False,
 ) -> SeedPhase:
     quiet_server()
     tenant = scratch.bench_tenant(env_name, root, fraction=fraction, batch_size=batch_size)
@@ -74,7 +78,12 @@ def seed_phase(
         cpu = CpuMeter()
         run = seeding.run_seed(t, bench_env(db, t), REPORTS / f"{label}.log", label=label)
         phase = SeedPhase(run, pool.sampler.take(), cpu.busy())
-    say(f"{label}: {run.rows:,} rows in {run.seconds:.1f} s; stages (s) {run.stages}")
+        say(f"{label}: {run.rows:,} rows in {run.seconds:.1f} s; stages (s) {run.stages}")
+        if lifecycle:
+            cycle = run_lifecycle(
+                t, db, bench_env(db, t), REPORTS, seed_rows=run.rows, seed_s=run.seconds, say=say
+            )
+            phase = SeedPhase(run, phase.memory, phase.cpu_busy, cycle)
     return phase
 
 

@@ -68,9 +68,14 @@ def render_table(rows: Sequence[Measurement], ceiling: Measurement | None) -> st
 
 
 def final_json(
-    *, ceiling: Measurement, seedbank: Measurement, workers: int, peak_worker_rss_mb: float
+    *,
+    ceiling: Measurement,
+    seedbank: Measurement,
+    workers: int,
+    peak_worker_rss_mb: float,
+    extra: Mapping[str, float] | None = None,
 ) -> str:
-    """The one machine-readable line `make bench` ends with."""
+    """The one machine-readable line `make bench` ends with (`extra`: lifecycle figures)."""
     return json.dumps(
         {
             "ceiling_rows_per_s": round(ceiling.rows_per_s),
@@ -79,6 +84,7 @@ def final_json(
             "rows": seedbank.rows,
             "workers": workers,
             "peak_worker_rss_mb": round(peak_worker_rss_mb, 1),
+            **(extra or {}),
         }
     )
 

@@ -23,6 +23,7 @@ import psycopg
 
 from bench import phases, report, scratch, workers
 from bench.ceiling import CeilingRun
+from bench.lifecycle import LifecycleRun
 from bench.naive import NaiveRun
 from bench.phases import SeedPhase, say
 from bench.report import Measurement
@@ -40,6 +41,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--skip-single", action="store_true", help="no 1-worker run")
     p.add_argument("--skip-naive", action="store_true", help="no naive peer")
     p.add_argument("--skip-dev", action="store_true", help="no dev baseline")
+    p.add_argument(
+        "--skip-lifecycle", action="store_true", help="no purge/re-run/expurge/DR/forget timings"
+    )
     return p.parse_args(argv)
 
 
@@ -73,7 +77,13 @@ def main(argv: list[str] | None = None) -> int:
             if not args.skip_dev:
                 dev = phases.seed_phase("dev", "dev", root, pool, fraction=1.0, batch_size=None)
             main_run = phases.seed_phase(
-                "seedbank", "bench", root, pool, fraction=args.scale, batch_size=batch
+                "seedbank",
+                "bench",
+                root,
+                pool,
+                fraction=args.scale,
+                batch_size=batch,
+                lifecycle=not args.skip_lifecycle,
             )
         single = None
         if not args.skip_single:
@@ -143,6 +153,9 @@ def summarise(
         )
     if dev is not None:
         table.append(Measurement("dev baseline: end to end", dev.run.rows, dev.run.seconds))
+    cycle = main_run.lifecycle
+    if cycle is not None:
+        table += lifecycle_rows(cycle)
     print("\n" + report.render_table(table, ceil))
     found = seed_run.summary.get("counts", {})
     counts = {e: int(found.get(e, 0)) for e in ENTITIES}  # FK order
@@ -188,10 +201,34 @@ def summarise(
         "dev": {"stages": dev.run.stages, "seconds": dev.run.seconds} if dev else None,
         "speedup_seeding_stage": speedup,
         "targets": [asdict(g) | {"met": g.met} for g in goals],
+        "lifecycle": asdict(cycle) if cycle else None,
         "final_json": report.final_json(
-            ceiling=ceil, seedbank=seed, workers=args.workers, peak_worker_rss_mb=mem.process_rss_mb
+            ceiling=ceil,
+            seedbank=seed,
+            workers=args.workers,
+            peak_worker_rss_mb=mem.process_rss_mb,
+            extra=cycle.figures() if cycle else None,
         ),
     }
+
+
+def lifecycle_rows(cycle: LifecycleRun) -> list[Measurement]:
+    """One table row per lifecycle step (rows deleted, or restored, per second)."""
+    sec, rows = cycle.seconds, cycle.rows
+    vs_seed = f"{{:.2f}} x the seed ({cycle.seed_s:.1f} s)"
+    return [
+        Measurement("lifecycle: purge (baseline)", rows["purge"], sec["purge_s"],
+                    note=vs_seed.format(sec["purge_s"] / cycle.seed_s)),
+        Measurement("lifecycle: load re-run (purge + seed)", rows["load_rerun"],
+                    sec["load_rerun_s"], note=f"first load seed {sec['load_seed_s']:.1f} s"),
+        Measurement("lifecycle: expurge (expired load)", rows["expurge"], sec["expurge_s"],
+                    note=vs_seed.format(sec["expurge_s"] / cycle.seed_s)),
+        Measurement("lifecycle: DR drill (regenerate + digest)", rows["dr_drill"],
+                    sec["dr_drill_s"], note=f"restore {sec['dr_restore_s']:.1f} s; digest"
+                    f" {'equal' if cycle.dr_digest_equal else 'DIFFERS'}"),
+        Measurement("lifecycle: forget (dr dataset + tenant)", rows["forget"], sec["forget_s"],
+                    note=vs_seed.format(sec["forget_s"] / cycle.seed_s)),
+    ]  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ def build_row(
     rc = ctx.rows()
     row = dict(zip(COLUMNS[entity], ROWS[entity](rc, index, scenario), strict=True))
     row.update(overrides)
-    return rc.masker.mask_mapping(entity, row)
+    return rc.masker.mask_mapping(entity, row, index)
 
 
 def _trait(scenario: str) -> Any:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from factories.keys import Feistel, IdMaker, entity_key, entity_namespace, row_draw
+from factories.pii.fpe import DigitPermutation
 from factories.pii.masker import Masker
 from factories.pools import Pools, pools
 from factories.spec import ENTITIES, DatasetSpec
@@ -22,6 +23,7 @@ TX_WINDOW = timedelta(days=90)
 
 ACCOUNT_HALF_DIGITS = 6  # account numbers: 12 permuted digits
 CONTRACT_HALF_DIGITS = 7  # contract numbers: 14 permuted digits
+CNPJ_BASE_DIGITS = 8  # supplier CNPJ: 8 permuted digits + branch 0001 + check digits
 
 
 def cents(n: int) -> Decimal:
@@ -56,7 +58,11 @@ class RowContext:
             entity_key(*scope, "bank_account/number"), ACCOUNT_HALF_DIGITS
         )
         self.contract_numbers = Feistel(entity_key(*scope, "contract/number"), CONTRACT_HALF_DIGITS)
-        self.masker = Masker(salt, spec.tenant, self.as_of_date)
+        # Mode-free key: the three datasets of a tenant share it, told apart by mode slot.
+        self.cnpj_bases = DigitPermutation(
+            entity_key(spec.tenant, spec.env, "supplier/cnpj"), CNPJ_BASE_DIGITS
+        )
+        self.masker = Masker(salt, spec.tenant, self.as_of_date, spec.mode)
         self.pools: Pools = pools()
         self.memo: dict[tuple[str, int], Any] = {}
         """Per-context memo of pure per-parent derivations (loan terms)."""

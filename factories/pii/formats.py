@@ -7,7 +7,8 @@ sees only the value, recomputes the tag from the body and compares: without the 
 a value passes only by guessing the tag. Forgery probability below is for one value
 drawn by someone without the salt (uniformly within the accepted shape); values that
 do not have the reserved shape (a real email domain, a real DDD, a real CEP prefix)
-are always rejected.
+are always rejected. Business keys (CPF, e-mail, phone) are not here: they are the
+row's index, format-preserving encrypted (``factories.pii.keyed``), so they never collide.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from factories.keys import cpf_check_digits
 from factories.pools import STREET_TYPES, Pools
 
 EMAIL_DOMAIN = "example.com"  # RFC 2606 reserved: never a real mailbox
@@ -27,11 +27,7 @@ ZIP_PREFIX = "00"  # no CEP starts with 00
 ADULT_MONTHS = 18 * 12
 OLDEST_MONTHS = 90 * 12
 
-_EMAIL = re.compile(r"([a-z]+\.[a-z]+\.[0-9a-f]{4})([0-9a-f]{8})@" + re.escape(EMAIL_DOMAIN))
-_PHONE = re.compile(re.escape(PHONE_PREFIX) + r"(\d{4})-(\d{4})")
-_CPF = re.compile(r"\d{11}")
 _ZIP = re.compile(ZIP_PREFIX + r"(\d{3})(\d{3})")
-CPF_TAG_DIGITS = 3  # 6 body digits: 10**6 distinct CPFs per salt and tenant
 
 
 class Hmac256:
@@ -136,73 +132,6 @@ def verify_street(keys: FieldKeys, p: Pools, value: str) -> bool:
     if not (given in p.female_set or given in p.male_set) or parts[2] not in p.surname_set:
         return False
     return _street_tag(keys, p, parts[1], parts[2]) == (parts[0], parts[3])
-
-
-# --- EMAIL: "<given>.<surname>.<4 hex><8 hex tag>@example.com" ---------------------
-# Forgery: 2**-32 ~ 2.3e-10 (32-bit tag).
-
-
-def _email_tag(keys: FieldKeys, body: str) -> str:
-    return keys.tag.digest(body.encode())[:4].hex()
-
-
-def mask_email(keys: FieldKeys, p: Pools, value: str) -> str:
-    h = _mac(keys.body, value)
-    given = p.ascii[p.given[h % len(p.given)]]
-    surname = p.ascii[p.surnames[(h >> 32) % len(p.surnames)]]
-    body = f"{given}.{surname}.{(h >> 64) & 0xFFFF:04x}"
-    return f"{body}{_email_tag(keys, body)}@{EMAIL_DOMAIN}"
-
-
-def verify_email(keys: FieldKeys, value: str) -> bool:
-    m = _EMAIL.fullmatch(value)
-    return m is not None and hmac.compare_digest(_email_tag(keys, m[1]), m[2])
-
-
-# --- PHONE: "+55 00 9BBBB-TTTT" ------------------------------------------------------
-# Forgery: 1e-4 (4 tag digits).
-
-
-def _phone_tag(keys: FieldKeys, body: str) -> str:
-    return f"{_mac(keys.tag, body) % 10_000:04d}"
-
-
-def mask_phone(keys: FieldKeys, value: str) -> str:
-    body = f"{_mac(keys.body, value) % 10_000:04d}"
-    return f"{PHONE_PREFIX}{body}-{_phone_tag(keys, body)}"
-
-
-def verify_phone(keys: FieldKeys, value: str) -> bool:
-    m = _PHONE.fullmatch(value)
-    return m is not None and _phone_tag(keys, m[1]) == m[2]
-
-
-# --- CPF: 6 body digits + 3 tag digits + 2 valid check digits ------------------------
-# Forgery: 1e-3 for a valid CPF (3 tag digits). The 9 free digits are shared between
-# distinctness (10**6 values) and proof; a leak of n raw CPFs passes with 1e-3**n.
-
-
-def _cpf_tag(keys: FieldKeys, body: str) -> str:
-    return f"{_mac(keys.tag, body) % 10**CPF_TAG_DIGITS:0{CPF_TAG_DIGITS}d}"
-
-
-def mask_cpf(keys: FieldKeys, value: str) -> str:
-    width = 9 - CPF_TAG_DIGITS
-    attempt = 0
-    while True:  # a base of one repeated digit is an invalid CPF: redraw (p ~ 1e-8)
-        body = f"{_mac(keys.body, f'{attempt}:{value}') % 10**width:0{width}d}"
-        base = body + _cpf_tag(keys, body)
-        if len(set(base)) > 1:
-            return base + cpf_check_digits(base)
-        attempt += 1
-
-
-def verify_cpf(keys: FieldKeys, value: str) -> bool:
-    if not _CPF.fullmatch(value) or len(set(value[:9])) == 1:
-        return False
-    width = 9 - CPF_TAG_DIGITS
-    body, tag = value[:width], value[width:9]
-    return cpf_check_digits(value[:9]) == value[9:] and _cpf_tag(keys, body) == tag
 
 
 # --- ZIP (CEP): "00" + 3 body digits + 3 tag digits ----------------------------------

@@ -58,7 +58,7 @@ def masked_row(rc: RowContext, entity: str, i: int, scenario: str | None = None)
     if scenario is not None and scenario not in SCENARIOS.get(entity, ()):
         raise ValueError(f"{entity} has no scenario {scenario!r}")
     raw = ROWS[entity](rc, i, scenario)
-    return rc.masker.mask_values(entity, COLUMNS[entity], raw)
+    return rc.masker.mask_values(entity, COLUMNS[entity], raw, i)
 
 
 def masked_rows(rc: RowContext, entity: str, start: int, stop: int) -> list[Row]:
@@ -71,4 +71,4 @@ def masked_rows(rc: RowContext, entity: str, start: int, stop: int) -> list[Row]
     if entity not in PII_CATALOG:
         return [make(rc, i, None) for i in range(start, stop)]
     mask, columns = rc.masker.mask_values, COLUMNS[entity]
-    return [mask(entity, columns, make(rc, i, None)) for i in range(start, stop)]
+    return [mask(entity, columns, make(rc, i, None), i) for i in range(start, stop)]

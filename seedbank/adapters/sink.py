@@ -17,8 +17,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from factories.spec import GENERATOR_VERSION
 from seedbank.adapters.postgres import bind_tenant
-from seedbank.domain.errors import NonDeterministic
+from seedbank.domain.errors import DatasetFormatMismatch, NonDeterministic
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,17 @@ class BatchSink:
         with self._conn.transaction():
             bind_tenant(self._conn, tenant_id)
             previous = self._conn.execute(
-                "SELECT digest FROM seed_checkpoint WHERE tenant_id = %s AND env = %s"
-                " AND mode = %s AND entity = %s AND batch_start = %s",
+                "SELECT digest, generator_version FROM seed_checkpoint WHERE tenant_id = %s"
+                " AND env = %s AND mode = %s AND entity = %s AND batch_start = %s",
                 (tenant_id, checkpoint.env, checkpoint.mode, table, checkpoint.batch_start),
             ).fetchone()
             if previous is not None:
+                if previous[1] != GENERATOR_VERSION:  # caught before any write by the stages
+                    raise DatasetFormatMismatch(
+                        f"batch {table}[{checkpoint.batch_start}:{checkpoint.batch_stop}] has a"
+                        f" checkpoint of dataset format {previous[1]}, not {GENERATOR_VERSION}",
+                        fix="purge the dataset and reseed",
+                    )
                 if previous[0] != checkpoint.digest:
                     raise NonDeterministic(
                         f"batch {table}[{checkpoint.batch_start}:{checkpoint.batch_stop}]"
@@ -139,7 +146,8 @@ class BatchSink:
         self._conn.execute(
             "INSERT INTO seed_checkpoint (tenant_id, id, run_id, env, mode, entity, batch_start,"
             " batch_stop, row_count, digest, salt_version, manifest_digest, expires_at,"
-            " created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " created_at, generator_version)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 tenant_id,
                 uuid.uuid5(
@@ -157,5 +165,6 @@ class BatchSink:
                 cp.manifest_digest,
                 cp.expires_at,
                 cp.created_at,
+                GENERATOR_VERSION,
             ),
         )

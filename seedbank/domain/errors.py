@@ -18,6 +18,7 @@ sentence on stderr and the exit code below, never a traceback.
     ├── SaltMismatch ......................... 7  manifest / Vault / checkpoint salt versions differ
     ├── WormMisconfigured .................... 8  evidence bucket lacks COMPLIANCE Object Lock
     ├── NonDeterministic ..................... 9  a re-run batch produced a different digest
+    │   └── DatasetFormatMismatch                 data of another dataset format would be mixed
     ├── VerificationFailed .................. 10  a verification gate failed
     └── SeedingFailed ....................... 11  a batch could not be written after its retries
 """
@@ -133,6 +134,13 @@ class NonDeterministic(SeedbankError):
 
     exit_code = 9
     event = "non_deterministic"
+
+
+class DatasetFormatMismatch(NonDeterministic):
+    """Raised when a dataset (its checkpoints or rows) is of another dataset format than
+    this seedbank generates (``GENERATOR_VERSION``): never mixed, purged and reseeded."""
+
+    event = "dataset_format_mismatch"
 
 
 class VerificationFailed(SeedbankError):

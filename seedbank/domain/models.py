@@ -42,13 +42,23 @@ def _instant() -> datetime:
     return Field(sa_column=Column(DateTime(timezone=True), nullable=False))  # type: ignore[no-any-return]
 
 
-def _fk(columns: str, parent: str) -> ForeignKeyConstraint:
-    """Composite foreign key ``(tenant_id, <columns>) -> parent(tenant_id, id)``."""
-    return ForeignKeyConstraint(
-        ["tenant_id", columns],
-        [f"{parent}.tenant_id", f"{parent}.id"],
-        name=f"fk_{columns}_{parent}",
+def _fk(table: str, columns: str, parent: str) -> tuple[ForeignKeyConstraint, Index]:
+    """Composite foreign key ``(tenant_id, <columns>) -> parent(tenant_id, id)`` and the
+    index of its referencing columns (PostgreSQL makes none: without it, deleting a
+    parent row scans the child table; migration 0004)."""
+    return (
+        ForeignKeyConstraint(
+            ["tenant_id", columns],
+            [f"{parent}.tenant_id", f"{parent}.id"],
+            name=f"fk_{columns}_{parent}",
+        ),
+        Index(f"ix_{table}_{columns}", "tenant_id", columns),
     )
+
+
+def _unique(table: str, *columns: str) -> tuple[UniqueConstraint, ...]:
+    """``UNIQUE (tenant_id, column)`` per business key (unique by construction; 0005)."""
+    return tuple(UniqueConstraint("tenant_id", c, name=f"uq_{table}_{c}") for c in columns)
 
 
 class TenantScoped(SQLModel):
@@ -72,6 +82,7 @@ class AppUser(TenantScoped, table=True):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenant.tenant_id"], name="fk_app_user_tenant"),
         UniqueConstraint("tenant_id", "username", name="uq_app_user_username"),
+        *_unique("app_user", "email"),
     )
     username: str = Field(sa_column=Column(String(64), nullable=False))
     full_name: str = Field(sa_column=Column(Text, nullable=False))
@@ -84,6 +95,7 @@ class Advisor(TenantScoped, table=True):
     __tablename__ = "advisor"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenant.tenant_id"], name="fk_advisor_tenant"),
+        *_unique("advisor", "email", "phone"),
     )
     full_name: str = Field(sa_column=Column(Text, nullable=False))
     email: str = Field(sa_column=Column(Text, nullable=False))
@@ -106,7 +118,10 @@ class AccountCategory(TenantScoped, table=True):
 
 class Supplier(TenantScoped, table=True):
     __tablename__ = "supplier"
-    __table_args__ = (_fk("category_id", "account_category"),)
+    __table_args__ = (
+        *_fk("supplier", "category_id", "account_category"),
+        *_unique("supplier", "cnpj"),
+    )
     category_id: uuid.UUID
     legal_name: str = Field(sa_column=Column(Text, nullable=False))
     cnpj: str = Field(sa_column=Column(String(14), nullable=False))
@@ -115,7 +130,10 @@ class Supplier(TenantScoped, table=True):
 
 class Customer(TenantScoped, table=True):
     __tablename__ = "customer"
-    __table_args__ = (_fk("advisor_id", "advisor"),)
+    __table_args__ = (
+        *_fk("customer", "advisor_id", "advisor"),
+        *_unique("customer", "cpf", "email", "phone"),
+    )
     advisor_id: uuid.UUID
     full_name: str = Field(sa_column=Column(Text, nullable=False))
     cpf: str = Field(sa_column=Column(String(11), nullable=False))
@@ -128,7 +146,7 @@ class Customer(TenantScoped, table=True):
 
 class Address(TenantScoped, table=True):
     __tablename__ = "address"
-    __table_args__ = (_fk("customer_id", "customer"),)
+    __table_args__ = _fk("address", "customer_id", "customer")
     customer_id: uuid.UUID
     kind: str = Field(sa_column=Column(String(16), nullable=False))
     street: str = Field(sa_column=Column(Text, nullable=False))
@@ -141,8 +159,8 @@ class Address(TenantScoped, table=True):
 class BankAccount(TenantScoped, table=True):
     __tablename__ = "bank_account"
     __table_args__ = (
-        _fk("customer_id", "customer"),
-        _fk("category_id", "account_category"),
+        *_fk("bank_account", "customer_id", "customer"),
+        *_fk("bank_account", "category_id", "account_category"),
         UniqueConstraint("tenant_id", "account_number", name="uq_bank_account_number"),
     )
     customer_id: uuid.UUID
@@ -157,7 +175,7 @@ class BankAccount(TenantScoped, table=True):
 
 class CreditLimit(TenantScoped, table=True):
     __tablename__ = "credit_limit"
-    __table_args__ = (_fk("account_id", "bank_account"),)
+    __table_args__ = _fk("credit_limit", "account_id", "bank_account")
     account_id: uuid.UUID
     amount: Decimal = _money()
     used: Decimal = _money()
@@ -168,8 +186,8 @@ class CreditLimit(TenantScoped, table=True):
 class Contract(TenantScoped, table=True):
     __tablename__ = "contract"
     __table_args__ = (
-        _fk("customer_id", "customer"),
-        _fk("credit_limit_id", "credit_limit"),
+        *_fk("contract", "customer_id", "customer"),
+        *_fk("contract", "credit_limit_id", "credit_limit"),
         UniqueConstraint("tenant_id", "contract_number", name="uq_contract_number"),
     )
     customer_id: uuid.UUID
@@ -183,8 +201,8 @@ class Contract(TenantScoped, table=True):
 class Loan(TenantScoped, table=True):
     __tablename__ = "loan"
     __table_args__ = (
-        _fk("contract_id", "contract"),
-        _fk("account_id", "bank_account"),
+        *_fk("loan", "contract_id", "contract"),
+        *_fk("loan", "account_id", "bank_account"),
     )
     contract_id: uuid.UUID
     account_id: uuid.UUID
@@ -197,7 +215,7 @@ class Loan(TenantScoped, table=True):
 
 class Installment(TenantScoped, table=True):
     __tablename__ = "installment"
-    __table_args__ = (_fk("loan_id", "loan"),)
+    __table_args__ = _fk("installment", "loan_id", "loan")
     loan_id: uuid.UUID
     number: int = Field(sa_column=Column(Integer, nullable=False))
     due_date: date = Field(sa_column=Column(Date, nullable=False))
@@ -211,8 +229,8 @@ class Installment(TenantScoped, table=True):
 class FinancialTransaction(TenantScoped, table=True):
     __tablename__ = "financial_transaction"
     __table_args__ = (
-        _fk("account_id", "bank_account"),
-        _fk("supplier_id", "supplier"),
+        *_fk("financial_transaction", "account_id", "bank_account"),
+        *_fk("financial_transaction", "supplier_id", "supplier"),
     )
     account_id: uuid.UUID
     supplier_id: uuid.UUID | None = None
@@ -240,6 +258,8 @@ class SeedRun(SQLModel, table=True):
     manifest: dict = Field(sa_column=Column(JSONB, nullable=False))  # type: ignore[type-arg]
     dataset_digest: str | None = Field(default=None, sa_column=Column(String(64)))
     salt_fingerprint: str | None = Field(default=None, sa_column=Column(String(16)))
+    generator_version: str | None = Field(default=None, sa_column=Column(String(16)))
+    """The run's dataset format (``GENERATOR_VERSION``); 2025.1 for runs before it was kept."""
     expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     started_at: datetime = _instant()
     finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
@@ -271,6 +291,8 @@ class SeedCheckpoint(SQLModel, table=True):
     manifest_digest: str = Field(sa_column=Column(String(64), nullable=False))
     expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     created_at: datetime = _instant()
+    generator_version: str = Field(sa_column=Column(String(16), nullable=False))
+    """The dataset format the batch was written with (``GENERATOR_VERSION``)."""
 
 
 class SeedLease(SQLModel, table=True):

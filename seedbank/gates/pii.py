@@ -59,7 +59,9 @@ def text_columns() -> dict[str, tuple[str, ...]]:
 def pii_gate(ctx: GateContext) -> GateResult:
     target = ctx.target
     failures = Failures()
-    checker = PiiChecker(ctx.salt, target.tenant) if ctx.salt is not None else None
+    checker = (
+        PiiChecker(ctx.salt, target.tenant, dataset_counts(ctx)) if ctx.salt is not None else None
+    )
     proven = 0
     if checker is not None:
         proven = _prove_catalog(ctx, checker, failures)
@@ -76,6 +78,26 @@ def pii_gate(ctx: GateContext) -> GateResult:
         figures["reason"] = "no salt: the proof of catalogued fields needs the salt from Vault"
         return GateResult("pii", "skipped", figures)
     return failures.result("pii", figures)
+
+
+def dataset_counts(ctx: GateContext) -> dict[str, dict[str, int]]:
+    """Rows per dataset of each PII entity: the index bound of a business key's proof.
+
+    This run's dataset is bounded by the manifest's counts; the tenant's other datasets
+    (scanned for raw PII too) by the rows they hold.
+    """
+    counts: dict[str, dict[str, int]] = {}
+    for entity in PII_CATALOG:
+        rows = ctx.conn.execute(
+            sql.SQL("SELECT dataset, count(*) FROM {} WHERE tenant_id = %s GROUP BY 1").format(
+                sql.Identifier(entity)
+            ),
+            (ctx.target.tenant_id,),
+        ).fetchall()
+        for dataset, n in rows:
+            counts.setdefault(str(dataset), {})[entity] = int(n)
+    counts[ctx.target.mode] = {e: ctx.target.spec.count(e) for e in PII_CATALOG}
+    return counts
 
 
 def _prove_catalog(ctx: GateContext, checker: PiiChecker, failures: Failures) -> int:

@@ -22,6 +22,7 @@ import psycopg
 from psycopg import IsolationLevel, sql
 
 from factories.digest import combine_folds, dataset_digest
+from factories.spec import GENERATOR_VERSION
 from seedbank.adapters.postgres import bind_tenant, connect
 from seedbank.adapters.vault import Salt
 from seedbank.gates.model import Failures, GateContext, GateResult, Reader
@@ -164,6 +165,7 @@ def determinism_gate(ctx: GateContext) -> GateResult:
             "SELECT id, dataset_digest FROM seed_run WHERE tenant_id = %s AND env = %s"
             " AND mode = %s AND status = 'succeeded' AND dry_run = false"
             " AND manifest_digest = %s AND salt_version = %s AND salt_fingerprint = %s"
+            " AND generator_version = %s"  # another dataset format made other rows
             " AND dataset_digest IS NOT NULL AND id IS DISTINCT FROM %s"
             " ORDER BY finished_at DESC NULLS LAST LIMIT 1",
             (
@@ -173,6 +175,7 @@ def determinism_gate(ctx: GateContext) -> GateResult:
                 target.spec.manifest_digest,
                 target.salt_version,
                 Salt(target.salt_version, ctx.salt).fingerprint,
+                GENERATOR_VERSION,
                 target.run_id,
             ),
         ).fetchone()

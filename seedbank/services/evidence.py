@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from factories.spec import GENERATOR_VERSION
 from seedbank.adapters.postgres import connect, tenant_transaction
 from seedbank.bootstrap import Wiring
 from seedbank.gates import GateResult
@@ -42,6 +43,7 @@ def report_of(
         "manifest_version": ctx.manifest.metadata.version,
         "salt_version": ctx.salt_version,
         "started_at": started_at.isoformat(),
+        "dataset_format": GENERATOR_VERSION,  # the checkpoints record it too (migration 0005)
         "finished_at": datetime.now(UTC).isoformat(),
         "outcome": outcome,
         "error": error,

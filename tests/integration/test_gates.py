@@ -17,6 +17,7 @@ import psycopg
 import pytest
 
 from factories.digest import combine_folds
+from factories.spec import GENERATOR_VERSION
 from seedbank.adapters.postgres import bind_tenant
 from seedbank.adapters.profiles import load_profile
 from seedbank.adapters.vault import Salt
@@ -324,9 +325,10 @@ def test_determinism_compares_with_the_last_successful_run(seeded: Seeded) -> No
     record = (
         "INSERT INTO seed_run (tenant_id, id, env, tenant, mode, status, dry_run,"
         " manifest_digest, salt_version, salt_fingerprint, manifest, dataset_digest,"
-        f" started_at, finished_at) VALUES (:t, '{previous}', 'dev', '{seeded.target.tenant}',"
-        f" 'baseline', 'succeeded', false, '{seeded.target.spec.manifest_digest}',"
-        f" {seeded.target.salt_version}, '{{fingerprint}}', '{{}}', '{{digest}}', now(), now())"
+        f" started_at, finished_at, generator_version) VALUES (:t, '{previous}', 'dev',"
+        f" '{seeded.target.tenant}', 'baseline', 'succeeded', false,"
+        f" '{seeded.target.spec.manifest_digest}', {seeded.target.salt_version},"
+        f" '{{fingerprint}}', '{{}}', '{{digest}}', now(), now(), '{GENERATOR_VERSION}')"
     )
     stored = gates(seeded)["determinism"].figures["stored_digest"]
     mine = record.replace("{fingerprint}", fingerprint)
@@ -342,6 +344,9 @@ def test_determinism_compares_with_the_last_successful_run(seeded: Seeded) -> No
     unrelated = gates(seeded, lost, target=later)["determinism"]
     assert unrelated.status == "skipped"
     assert unrelated.figures["previous_run_id"] is None
+    # A run of another dataset format (before issue 14's keys) made other rows: no reference.
+    older = mine.replace("{digest}", "0" * 64).replace(f"'{GENERATOR_VERSION}'", "'2025.1'")
+    assert gates(seeded, older, target=later)["determinism"].status == "skipped"
 
 
 def test_run_gates_refuses_a_connection_outside_a_transaction(seeded: Seeded) -> None:

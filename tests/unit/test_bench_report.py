@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bench.lifecycle import LifecycleRun
 from bench.report import (
     Measurement,
     cpu_budget,
@@ -101,3 +102,23 @@ def test_the_cpu_budget_sets_core_seconds_used_beside_what_the_target_leaves() -
     assert round(budget.target_core_s, 1) == 57.6  # 0.5x: the same rows in 28.8 s on 2 cores
     assert "89 core-s" in budget.line()
     assert "leaves 58 core-s" in budget.line()
+
+
+def test_the_lifecycle_figures_join_the_final_line_as_rates_and_seconds() -> None:
+    cycle = LifecycleRun(seed_rows=1_000, seed_s=50.0)
+    cycle.seconds = {"purge_s": 4.0, "expurge_s": 5.0, "forget_s": 2.0, "dr_drill_s": 60.0}
+    cycle.rows = {"purge": 1_000, "expurge": 1_000, "forget": 1_001, "dr_drill": 1_000}
+    cycle.dr_digest_equal = True
+    line = final_json(
+        ceiling=Measurement("c", 1_000, 1.0),
+        seedbank=Measurement("s", 1_000, 2.0),
+        workers=2,
+        peak_worker_rss_mb=100.0,
+        extra=cycle.figures(),
+    )
+    figures = json.loads(line)
+    assert figures["purge_rows_per_s"] == 250
+    assert figures["forget_rows_per_s"] == 500
+    assert figures["dr_drill_s"] == 60.0
+    assert figures["dr_digest_equal"] == 1.0
+    assert figures["ratio"] == 0.5  # the seeding figures are unchanged

@@ -21,7 +21,7 @@ RAW_CPF = "529982247" + cpf_check_digits("529982247")
 
 @pytest.fixture(scope="module")
 def checker() -> PiiChecker:
-    return PiiChecker(SALT, TENANT)
+    return PiiChecker(SALT, TENANT, {"baseline": {"customer": 100}})
 
 
 @pytest.mark.parametrize(
@@ -46,8 +46,8 @@ def test_raw_pii_is_found_and_the_reason_never_quotes_it(text: str, checker: Pii
 def test_masked_values_and_ordinary_numbers_are_not_pii(checker: PiiChecker) -> None:
     masker = Masker(SALT, TENANT, date(2026, 6, 30))
     for field, raw in (("email", "maria.silva@gmail.com"), ("phone", "+55 11 912345678")):
-        assert raw_pii(str(masker.mask("customer", field, raw)), checker) is None
-    assert raw_pii(str(masker.mask("customer", "cpf", RAW_CPF)), checker) is None
+        assert raw_pii(str(masker.mask("customer", field, raw, 7)), checker) is None
+    assert raw_pii(str(masker.mask("customer", "cpf", RAW_CPF, 7)), checker) is None
     for text in (
         "someone@example.com",
         "ops@seedbank.invalid",
@@ -63,7 +63,7 @@ def test_masked_values_and_ordinary_numbers_are_not_pii(checker: PiiChecker) -> 
 
 
 def test_a_cpf_masked_for_another_tenant_is_not_proven(checker: PiiChecker) -> None:
-    other = Masker(SALT, "t-other", date(2026, 6, 30)).mask("customer", "cpf", RAW_CPF)
+    other = Masker(SALT, "t-other", date(2026, 6, 30)).mask("customer", "cpf", RAW_CPF, 7)
     assert raw_pii(str(other), checker) is not None
 
 

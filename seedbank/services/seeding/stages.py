@@ -16,7 +16,9 @@ import psycopg
 
 from factories.digest import combine_folds, dataset_digest
 from factories.planner import plan
+from factories.spec import GENERATOR_VERSION
 from seedbank.adapters import audit
+from seedbank.adapters.dataset_format import refuse_other_format
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import connect, tenant_transaction
 from seedbank.adapters.purge import dataset_exists, purge_dataset
@@ -164,6 +166,9 @@ def check_salt(w: Wiring, run: RunState) -> None:
             " ORDER BY started_at DESC LIMIT 1",
             (ctx.tenant_id, ctx.env, ctx.mode, pinned),
         ).fetchone()
+        refuse_other_format(
+            conn, tenant_id=ctx.tenant_id, env=ctx.env, tenant=ctx.tenant, mode=ctx.mode
+        )
     others = sorted(r[0] for r in rows if r[0] != pinned)
     if others:
         raise SaltMismatch(
@@ -206,8 +211,8 @@ def record_run(w: Wiring, run: RunState, conn: psycopg.Connection | None = None)
     ctx = run.ctx
     statement = (
         "INSERT INTO seed_run (tenant_id, id, env, tenant, mode, status, dry_run, manifest_digest,"
-        " salt_version, salt_fingerprint, manifest, expires_at, started_at) VALUES"
-        " (%s, %s, %s, %s, %s, 'running', %s, %s, %s, %s, %s, %s, %s)"
+        " salt_version, salt_fingerprint, manifest, expires_at, started_at, generator_version)"
+        " VALUES (%s, %s, %s, %s, %s, 'running', %s, %s, %s, %s, %s, %s, %s, %s)"
     )
     params = (
         ctx.tenant_id,
@@ -222,6 +227,7 @@ def record_run(w: Wiring, run: RunState, conn: psycopg.Connection | None = None)
         psycopg.types.json.Jsonb(ctx.manifest.model_dump(mode="json")),
         ctx.expires_at,
         ctx.started_at,
+        GENERATOR_VERSION,
     )
     if conn is not None:
         conn.execute(statement, params)

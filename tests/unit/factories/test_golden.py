@@ -22,22 +22,22 @@ REPO = Path(__file__).resolve().parents[3]
 
 # SHA-256 of the whole entity generated as one batch (golden_spec, GOLDEN_SALT).
 GOLDEN = {
-    "tenant": "a57a17aeb5da900b9093ca9cbaaef7f9b7ffa5070a223af32ae2c66e2f259971",
-    "app_user": "bf00a33246297208745760cd6461cd2c524b0657c4c7e7b5bf139422f817aabf",
-    "advisor": "46b6c7712675594b28f229d7d965b030f68fbf40f40be25507074df47fc3f020",
+    "tenant": "b43d4d7c74fd9bfd91000a537dd97fcf9e262d8f360f8aad5714162595301946",
+    "app_user": "36118c40be22c585b6b8dc5a3a4d6fe4d82fa4a781f0231560148314b0a9ac58",
+    "advisor": "106bc65acb9b14e705b35f282b5897aeca3c47a2216c4b22e12835e7bd3c2ffd",
     "account_category": "5a52e42697ba69da8c23b2878098bd8803e4d4e3a37542f243c24e2c076fa9c8",
-    "supplier": "dd5c509f5aec5ee7b2d739f14fbcad47da7734da97a23ecdba3455e33705583a",
-    "customer": "a2955b60dffd4f3cad60d418d14888976909ed2c50888176ff4ed9e985ace3c3",
-    "address": "13b0b62ae11c39281d16b320bd6e819bd5b22760f845c4ce6eab39b21deb0b3b",
-    "bank_account": "85589656437e8f7de748ad5ddcfa0b259e9c49d2fbac2399574656f9617aacb1",
-    "credit_limit": "f700f64d934ee3247fb7fd33636f351dda3714f4a0974427c465401b90768005",
-    "contract": "0de87e168cafc3e26c9347220fd0bf43268cd3c89b40b44fe520d58acc667ef1",
-    "loan": "66c1947cddecdc7b4614fe33c2a9246b1c6ea9bc30cc7a48234f61ff66f38325",
-    "installment": "13c206256d654a9709bfc91401f762e8719623960635be4f98061f864b989d65",
-    "financial_transaction": "2352598b18b426c1d7f39aa17371792e568fbc7d7ddaac2637bf69dc791d80c3",
+    "supplier": "573155101408b0aef60f960bbae9a6abbaceef586dd88430f8e467bf4a963504",
+    "customer": "63e8872b4686099116ba662c79486a99bcb3d919f5f3ab21f51271ebf81a703d",
+    "address": "fa444b528e46a3cafdc6d7100cbb7c659a5a618e9f243179675f3ab2bfec94c9",
+    "bank_account": "b367884d2fac2e3e9efb4e45254783ad1056104024fc2bf4b9d7b4b504229063",
+    "credit_limit": "ce4a9317dc4e37dea769dd2bdb0a7e99ad24eee6b6715815bd65626a62c8e141",
+    "contract": "f7a43a241609e7e125d1f3d6e08c11d874a1e3018fc08d4c4e8e0c371896e8fd",
+    "loan": "b025c6dc391c079cfbcb3f65ae6b6baedad5c014ebbe887e1e81171872435a4f",
+    "installment": "3615faff51d755d5e98b18fd56c8c2740a92ddf9c6b5c88007655a76569c8dc0",
+    "financial_transaction": "3f73d97d5d94a48a967c5f162ad689fc967ea1f08ff6986f631bc1615897a103",
 }
-GOLDEN_DATASET = "b3b3c3b86a3c4c3a410a3d3e9d5d6ac0a6b1082352b97cea2896d46364351db6"
-GOLDEN_VERSION = "2025.1"
+GOLDEN_DATASET = "614a46b06065c6103a1b31972c394e433b7b1520a053350eb845a911e19d4f67"
+GOLDEN_VERSION = "2026.1"
 
 _CHILD = """
 import json, sys

@@ -14,6 +14,7 @@ from factories.pii import PII_CATALOG, Masker, PiiChecker, is_masked
 from factories.pii.formats import Hmac256
 from factories.planner import BatchSpec, generate_batch
 from factories.rows import COLUMNS
+from factories.spec import MODES
 from tests.unit.factories.support import GOLDEN_SALT, OTHER_SALT, golden_spec
 
 TENANT = "acme-bank"
@@ -113,30 +114,48 @@ def test_checker_rejects_raw_values(field: str, raw: object) -> None:
 def test_checker_rejects_values_masked_with_another_salt_tenant_or_field() -> None:
     masked = Masker(OTHER_SALT, TENANT, date(2025, 3, 15))
     right = Masker(GOLDEN_SALT, TENANT, date(2025, 3, 15))
+    counts = {"baseline": {"customer": 200, "advisor": 200}}
+    checker = PiiChecker(GOLDEN_SALT, TENANT, counts)
     rejected = 0
     for i in range(200):
-        email = masked.mask("customer", "email", f"p{i}@x.org")
-        assert right.is_masked("customer", "email", right.mask("customer", "email", email))
-        assert not right.is_masked("customer", "email", email)
-        assert not right.is_masked("advisor", "email", right.mask("customer", "email", email))
+        email = masked.mask("customer", "email", None, i)
+        assert checker.is_masked("customer", "email", right.mask("customer", "email", email, i))
+        assert not checker.is_masked("customer", "email", email)
+        assert not checker.is_masked("advisor", "email", right.mask("customer", "email", None, i))
         assert not is_masked("customer", "email", email, tenant="other", salt=OTHER_SALT)
-        for field in ("full_name", "cpf", "phone"):
-            rejected += not right.is_masked("customer", field, masked.mask("customer", field, i))
-    # forgery odds are 1e-3 (CPF), 1e-4 (phone, name): a handful may pass by chance
+        rejected += not checker.is_masked(
+            "customer", "full_name", masked.mask("customer", "full_name", i)
+        )
+        for field in ("cpf", "phone"):
+            rejected += not checker.is_masked(
+                "customer", field, masked.mask("customer", field, None, i)
+            )
+    # forgery odds are 200/1e9 (CPF), 200/1e8 (phone), 1e-4 (name): a handful may pass
     assert rejected >= 3 * 200 - 3
+
+
+def test_a_business_key_proves_only_indices_below_the_count() -> None:
+    masker = Masker(GOLDEN_SALT, TENANT, date(2025, 3, 15), "load")
+    checker = PiiChecker(GOLDEN_SALT, TENANT, {"load": {"customer": 10}})
+    for field in ("cpf", "email", "phone"):
+        assert checker.is_masked("customer", field, masker.mask("customer", field, None, 9))
+        assert not checker.is_masked("customer", field, masker.mask("customer", field, None, 10))
+    with pytest.raises(ValueError, match="business key"):
+        masker.mask("customer", "cpf", "52998224725")
 
 
 def test_forgery_rates_match_the_documented_odds() -> None:
     rng = random.Random(20250315)  # seeded: the test data, not the generator
-    checker = PiiChecker(GOLDEN_SALT, TENANT)
+    # count / domain: 10**5 customers -> 1e-4 (CPF), 1e-3 (phone), ~1e-5 x 1/names (email)
+    checker = PiiChecker(GOLDEN_SALT, TENANT, {m: {"customer": 10**5} for m in MODES})
     n = 20_000
     cpfs = (f"{rng.randrange(10**9):09d}" for _ in range(n))
     cpf_hits = sum(checker.is_masked("customer", "cpf", b + cpf_check_digits(b)) for b in cpfs)
-    assert cpf_hits < 3 * n // 1000  # documented 1e-3 (expected ~20)
+    assert cpf_hits < 20  # 3 x 1e-4 x n = 6 expected
     phones = (f"+55 00 9{rng.randrange(10**4):04d}-{rng.randrange(10**4):04d}" for _ in range(n))
-    assert sum(checker.is_masked("customer", "phone", p) for p in phones) < 10  # 1e-4
-    emails = (f"a.b.{rng.randrange(16**12):012x}@example.com" for _ in range(n))
-    assert not any(checker.is_masked("customer", "email", e) for e in emails)  # 2**-32
+    assert sum(checker.is_masked("customer", "phone", p) for p in phones) < 150  # 3e-3: ~60
+    emails = (f"a.b.{rng.randrange(10**10):010d}@example.com" for _ in range(n))
+    assert not any(checker.is_masked("customer", "email", e) for e in emails)
 
 
 def test_checker_refuses_uncatalogued_fields_and_weak_salts() -> None:
