@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
+from factories.spec import GENERATOR_VERSION
 from seedbank.adapters.profiles import default_profiles_dir, load_profile
 from seedbank.adapters.purge import expired_datasets
 from seedbank.domain import guards
@@ -27,10 +28,11 @@ def _checkpoint(
 ) -> None:
     conn.execute(
         "INSERT INTO seed_checkpoint (tenant_id, id, run_id, env, mode, entity, batch_start,"
-        " batch_stop, row_count, digest, salt_version, manifest_digest, expires_at, created_at)"
-        " VALUES (%s, %s, %s, 'dev', %s, 'customer', %s, %s, 1, %s, 1, %s, %s, %s)",
+        " batch_stop, row_count, digest, salt_version, manifest_digest, expires_at, created_at,"
+        " generator_version) VALUES (%s, %s, %s, 'dev', %s, 'customer', %s, %s, 1, %s, 1, %s, %s,"
+        " %s, %s)",
         (tenant, uuid.uuid4(), uuid.uuid4(), mode, start, start + 1, "0" * 64, "0" * 64, expires,
-         NOW),
+         NOW, GENERATOR_VERSION),
     )  # fmt: skip
 
 

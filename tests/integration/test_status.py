@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from prometheus_client import CollectorRegistry
 
-from factories.spec import tenant_uuid
+from factories.spec import GENERATOR_VERSION, tenant_uuid
 from seedbank.adapters import audit
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import bind_tenant
@@ -81,8 +81,8 @@ def record_run(
             tenant,
             "INSERT INTO seed_checkpoint (tenant_id, id, run_id, env, mode, entity, batch_start,"
             " batch_stop, row_count, digest, salt_version, manifest_digest, expires_at,"
-            " created_at) VALUES (%s, %s, %s, 'dev', %s, 'customer', %s, %s, %s, %s, 1, %s, %s,"
-            " %s)",
+            " created_at, generator_version) VALUES (%s, %s, %s, 'dev', %s, 'customer', %s, %s,"
+            " %s, %s, 1, %s, %s, %s, %s)",
             tenant_uuid("dev", tenant),
             uuid.uuid4(),
             run_id,
@@ -94,6 +94,7 @@ def record_run(
             "a" * 64,
             expires,
             started,
+            GENERATOR_VERSION,
         )
     return str(run_id)
 
