@@ -10,13 +10,17 @@ STACK := $(STACK_PY) scripts/stack.py
 
 .PHONY: venv up down status env test lint demo bench
 
-venv: $(STAMP)
+venv: $(STAMP) $(VENV)/bin/promtool
 
 # Reinstall only when the dependency pins change; the stamp records the last install.
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[stack,dev]'
 	@touch $@
+
+# promtool checks the alert rules and dashboard queries in the suite (deployments/observability).
+$(VENV)/bin/promtool: | $(STAMP)
+	@scripts/tools/install-promtool $(VENV)/bin
 
 up: venv
 	@$(VENV)/bin/python scripts/stack.py up
