@@ -8,12 +8,15 @@ this is a faster way to the same output, not a new dataset format.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from factories.columnar import digests, transactions
 from factories.context import RowContext
-from factories.planner import TEST_ONLY_SALT, BatchSpec
 from factories.rows import COLUMNS
 from factories.spec import DatasetSpec
+
+if TYPE_CHECKING:  # the planner imports this package (balances); no cycle at run time
+    from factories.planner import BatchSpec
 
 COLUMNAR = frozenset({"financial_transaction"})
 """Entities this path generates; every other one takes the row path."""
@@ -41,6 +44,8 @@ class EncodedBatch:
 
 def encoded_batch(spec: DatasetSpec, batch: BatchSpec, salt: bytes) -> EncodedBatch:
     """``generate_batch``'s digest and fold, with the rows as binary COPY bytes."""
+    from factories.planner import TEST_ONLY_SALT
+
     if batch.entity not in COLUMNAR:
         raise ValueError(f"{batch.entity} has no columnar generator")
     if salt == TEST_ONLY_SALT:

@@ -203,3 +203,32 @@ def copy_binary(c: TxColumns) -> bytes:
     p.full(big_endian(c.booked_us - _PG_EPOCH_US, ">i8"))
     body, _ = p.pack()
     return _COPY_HEADER + body + _COPY_TRAILER
+
+
+def _signed_cents(rc: RowContext, start: int, stop: int) -> Ints:
+    """Transactions [start, stop)'s amounts, signed (credit +, debit -), as ``tx_entry``."""
+    scope = (rc.spec.tenant, rc.spec.env, rc.spec.mode)
+    lanes = _lanes(entity_key(*scope, "financial_transaction"), start, stop)
+    t = np.arange(start, stop, dtype=np.int64)
+    code = np.where(t < rc.n["bank_account"], _OPEN_CODE, lanes[:, 1] % len(PURPOSES))
+    cents = _LOW[code] + lanes[:, 2] % _SPAN[code]
+    return np.where(_CREDIT[code], cents, -cents)
+
+
+_CREDIT = np.array([p[0] == "credit" for p in _ALL], dtype=np.bool_)
+
+
+def ledger_balances(rc: RowContext, start: int, stop: int) -> Ints:
+    """``ledger_cents`` of accounts [start, stop): account a owns t = a, a + n, a + 2n, ...
+
+    For each k the accounts' k-th transactions are one contiguous range, so the sum is
+    ~13 vectorised passes instead of ~13 Python row draws per account.
+    """
+    n_account, n_tx = rc.n["bank_account"], rc.n["financial_transaction"]
+    balance = np.zeros(stop - start, dtype=np.int64)
+    first = start
+    while first < n_tx:
+        last = min(first + (stop - start), n_tx)
+        balance[: last - first] += _signed_cents(rc, first, last)
+        first += n_account
+    return balance

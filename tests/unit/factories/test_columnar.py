@@ -19,10 +19,17 @@ from factories import digest
 from factories.columnar import COLUMNAR, encoded_batch
 from factories.columnar import digests as cdigests
 from factories.columnar.pack import Packer, digit_matrix
-from factories.columnar.transactions import _numeric, canonical, copy_binary, tx_columns
+from factories.columnar.transactions import (
+    _numeric,
+    canonical,
+    copy_binary,
+    ledger_balances,
+    tx_columns,
+)
 from factories.context import RowContext
 from factories.planner import TEST_ONLY_SALT, BatchSpec, generate_batch, plan
 from factories.rows import masked_rows
+from factories.rows.ledger import ledger_cents
 from factories.spec import DatasetSpec
 from tests.unit.factories.support import GOLDEN_COUNTS, GOLDEN_SALT, golden_spec
 
@@ -121,3 +128,13 @@ def test_the_columnar_path_refuses_what_the_row_path_refuses() -> None:
         encoded_batch(spec, BatchSpec(TX, 0, spec.count(TX) + 1), GOLDEN_SALT)
     with pytest.raises(ValueError, match="no columnar generator"):
         encoded_batch(spec, BatchSpec("customer", 0, 5), GOLDEN_SALT)
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_ledger_balances_are_the_row_by_row_sums(name: str) -> None:
+    spec = SPECS[name]
+    rc = RowContext(spec, GOLDEN_SALT)
+    n = spec.count("bank_account")
+    for start, stop in ((0, n), (n // 2, n // 2 + 3), (n - 1, n)):
+        expected = [ledger_cents(rc, a) for a in range(start, stop)]
+        assert ledger_balances(rc, start, stop).tolist() == expected
