@@ -111,6 +111,8 @@ def test_a_clean_dataset_passes_every_gate(seeded: Seeded) -> None:
     # Committed rows, a read-only gate transaction: the fold is split over two connections.
     assert results["counts"].figures["read_lanes"] == 2
     assert results["determinism"].figures["stored_digest"] == seeded.target.generated_digest
+    # One pass: the read-back proved the rows, the catalogue the constraints (issue 17).
+    assert results["referential"].figures["method"] == "digest+catalogue"
 
 
 def test_a_gate_transaction_that_wrote_reads_back_on_its_own_connection(seeded: Seeded) -> None:
@@ -286,6 +288,57 @@ def test_a_loan_on_another_account_than_its_credit_limit_fails_referential(
     )
     assert cells(results["referential"]) == {("loan", loan, "account_id")}
     assert "credit limit" in results["referential"].failures[0].reason
+    assert results["referential"].figures["method"] == "scan"  # the digest no longer proves it
+
+
+def test_another_tenants_rows_visible_fail_referential_though_the_digest_is_equal(
+    seeded: Seeded,
+) -> None:
+    """The dataset's own rows are untouched (the digest proves them), but a table whose RLS
+    was switched off shows another tenant's row: the catalogue proof refuses, the scan
+    fails the gate."""
+    other, tenant = uuid.uuid4(), seeded.target.tenant_id
+    with psycopg.connect(seeded.db.admin_url) as admin:
+        admin.execute(
+            "INSERT INTO tenant SELECT %s, 'other-bank', env, name, created_at FROM tenant"
+            " WHERE tenant_id = %s",
+            (other, tenant),
+        )
+        admin.execute(
+            "INSERT INTO advisor SELECT %s, %s, dataset, full_name, email, phone, branch_code,"
+            " created_at FROM advisor WHERE tenant_id = %s LIMIT 1",
+            (other, uuid.uuid4(), tenant),
+        )
+        admin.execute("ALTER TABLE advisor DISABLE ROW LEVEL SECURITY")
+    try:
+        results = gates(seeded)
+    finally:
+        with psycopg.connect(seeded.db.admin_url) as admin:
+            admin.execute("ALTER TABLE advisor ENABLE ROW LEVEL SECURITY")
+            admin.execute("DELETE FROM advisor WHERE tenant_id = %s", (other,))
+            admin.execute("DELETE FROM tenant WHERE tenant_id = %s", (other,))
+    referential = results["referential"]
+    assert results["determinism"].status == "passed"
+    assert referential.figures["method"] == "scan"
+    assert referential.figures["catalogue_gaps"] == ["advisor"]
+    assert referential.status == "failed"
+    assert cells(referential) == {("advisor", None, "tenant_id")}
+
+
+def test_a_disabled_foreign_key_trigger_is_a_catalogue_gap_the_scan_covers(
+    seeded: Seeded,
+) -> None:
+    with psycopg.connect(seeded.db.admin_url) as admin:
+        admin.execute("ALTER TABLE customer DISABLE TRIGGER ALL")
+    try:
+        results = gates(seeded)
+    finally:
+        with psycopg.connect(seeded.db.admin_url) as admin:
+            admin.execute("ALTER TABLE customer ENABLE TRIGGER ALL")
+    referential = results["referential"]
+    assert referential.figures["method"] == "scan"
+    assert "customer.advisor_id -> advisor" in referential.figures["catalogue_gaps"]
+    assert referential.status == "passed"  # the rows themselves are sound
 
 
 def test_the_rls_probe_refusal_is_audited_without_pii(seeded: Seeded) -> None:
