@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from seedbank.gates.model import GateContext
 from seedbank.gates.readback import read_back
-from seedbank.gates.rows import ENTITY_ORDER
+from seedbank.gates.rows import COLUMNS, ENTITY_ORDER
 
 
 @dataclass(frozen=True)
@@ -77,3 +77,15 @@ def rls_gaps(ctx: GateContext, tables: Sequence[str]) -> list[str]:
     ).fetchall()
     secured = {str(r[0]) for r in rows}
     return [t for t in tables if t not in secured]
+
+
+def column_gaps(ctx: GateContext) -> list[str]:
+    """Stored columns of the domain tables that the generator (and so the digest) does not
+    cover: the PII catalogue and the model classify every column the digest proves."""
+    rows = ctx.conn.execute(
+        "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+        " WHERE c.relnamespace = 'public'::regnamespace AND c.relname = ANY (%s)"
+        " AND a.attnum > 0 AND NOT a.attisdropped",
+        (list(ENTITY_ORDER),),
+    ).fetchall()
+    return sorted(f"{t}.{c}" for t, c in rows if c not in COLUMNS[str(t)])

@@ -104,7 +104,9 @@ def test_a_clean_dataset_passes_every_gate(seeded: Seeded) -> None:
     assert results["counts"].figures["rows"] == sum(spec.count(e) for e in spec.counts) + 1
     # app_user 2 + advisor 3 + customer 5 + address 2 catalogued fields per row
     proven = 2 * spec.count("app_user") + 3 * spec.count("advisor") + 5 * spec.count("customer")
-    assert results["pii"].figures["values_proven"] == proven + 2 * spec.count("address")
+    # The digest proves this dataset's catalogued cells (issue 17): the checker re-proves none.
+    assert results["pii"].figures["values_proven_by_digest"] == proven + 2 * spec.count("address")
+    assert results["pii"].figures["values_proven"] == 0
     assert results["rls-probe"].figures["writes_refused"] == 18
     assert results["contract"].figures["validated"] > 0
     assert results["invariants"].figures["loans"] == spec.count("loan")
@@ -154,6 +156,7 @@ def test_an_unmasked_email_fails_pii_naming_the_cell_never_the_value(seeded: See
     customer = one_id(seeded, "SELECT id FROM customer WHERE tenant_id = %s ORDER BY id LIMIT 1")
     results = gates(seeded, f"UPDATE customer SET email = '{RAW_EMAIL}' WHERE id = '{customer}'")
     assert results["pii"].status == "failed"
+    assert results["pii"].figures["method"] == "checker+scan"  # the digest no longer proves it
     assert cells(results["pii"]) == {("customer", customer, "email")}
     assert results["determinism"].status == "failed"
     assert ("customer", None, None) in cells(results["determinism"])
@@ -171,6 +174,25 @@ def test_raw_pii_in_free_text_is_found_by_the_scan(seeded: Seeded) -> None:
     )
     assert cells(results["pii"]) == {("financial_transaction", tx, "description")}
     assert "91234" not in json.dumps(results["pii"].as_dict())
+
+
+def test_a_column_the_digest_does_not_cover_sends_pii_back_to_the_checker(
+    seeded: Seeded,
+) -> None:
+    """A stored column the generator does not know (so the digest cannot prove it) is a
+    catalogue gap: the checker proves every catalogued value again."""
+    with psycopg.connect(seeded.db.admin_url) as admin:
+        admin.execute("ALTER TABLE customer ADD COLUMN notes text")
+    try:
+        results = gates(seeded)
+    finally:
+        with psycopg.connect(seeded.db.admin_url) as admin:
+            admin.execute("ALTER TABLE customer DROP COLUMN notes")
+    pii = results["pii"]
+    assert pii.figures["method"] == "checker+scan"
+    assert pii.figures["catalogue_gaps"] == ["customer.notes"]
+    assert pii.figures["values_proven"] > 0
+    assert pii.status == "passed"
 
 
 def test_without_the_salt_the_pii_gate_is_skipped_not_passed(seeded: Seeded) -> None:
