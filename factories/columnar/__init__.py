@@ -7,10 +7,13 @@ this is a faster way to the same output, not a new dataset format.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from factories.columnar import digests, transactions
+from factories.columnar import digests, limits, transactions
+from factories.columnar.pack import Ints
 from factories.context import RowContext
 from factories.rows import COLUMNS
 from factories.spec import DatasetSpec
@@ -18,7 +21,11 @@ from factories.spec import DatasetSpec
 if TYPE_CHECKING:  # the planner imports this package (balances); no cycle at run time
     from factories.planner import BatchSpec
 
-COLUMNAR = frozenset({"financial_transaction"})
+Encoder = Callable[[RowContext, int, int], tuple[bytes, Ints, bytes]]
+ENCODERS: Mapping[str, Encoder] = MappingProxyType(
+    {"financial_transaction": transactions.encode, "credit_limit": limits.encode}
+)
+COLUMNAR = frozenset(ENCODERS)
 """Entities this path generates; every other one takes the row path."""
 
 
@@ -52,12 +59,13 @@ def encoded_batch(spec: DatasetSpec, batch: BatchSpec, salt: bytes) -> EncodedBa
         raise ValueError("the test-only salt cannot seed a dataset; use the run's salt")
     if batch.stop > spec.count(batch.entity):
         raise ValueError(f"{batch} exceeds the {spec.count(batch.entity)} rows of {batch.entity}")
-    cols = transactions.tx_columns(RowContext(spec, salt), batch.start, batch.stop)
-    row_digests = digests.row_digests(*transactions.canonical(cols))
+    encode = ENCODERS[batch.entity]
+    canonical, lengths, copy = encode(RowContext(spec, salt), batch.start, batch.stop)
+    row_digests = digests.row_digests(canonical, lengths)
     return EncodedBatch(
         batch,
         COLUMNS[batch.entity],
-        CopyPayload(transactions.copy_binary(cols), len(cols)),
+        CopyPayload(copy, batch.stop - batch.start),
         digests.batch_digest(row_digests),
         digests.fold(row_digests),
     )

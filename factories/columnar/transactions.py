@@ -15,14 +15,26 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from factories.columnar.fields import (
+    COPY_HEADER,
+    COPY_TRAILER,
+    NONE_CANON,
+    PG_EPOCH_US,
+    UUID_CANON,
+    canon_cents,
+    canon_int,
+    canon_text,
+    copy_numeric,
+    copy_text,
+    len4,
+)
 from factories.columnar.ids import parent_rows, uuid5_matrix
-from factories.columnar.pack import Bytes2D, Ints, Packer, big_endian, digit_matrix, table
+from factories.columnar.pack import Bytes2D, Ints, Packer, big_endian, table
 from factories.context import TX_WINDOW, RowContext
 from factories.keys import entity_key, entity_namespace
 from factories.rows.ledger import _TX_SPAN_S, OPENING, PURPOSES
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01T00:00Z in Unix microseconds
 _ALL = (*PURPOSES, OPENING)  # code 16 = the opening deposit
 _OPEN_CODE = len(PURPOSES)
 _LOW = np.array([p[2] for p in _ALL], dtype=np.int64)
@@ -30,32 +42,10 @@ _SPAN = np.array([p[3] - p[2] for p in _ALL], dtype=np.int64)
 _PAYS = np.array([p[4] for p in _ALL], dtype=np.bool_)
 
 
-def _len4(n: int) -> bytes:
-    return n.to_bytes(4, "big")
-
-
-def _canon_text(s: str) -> bytes:
-    enc = b"S" + s.encode()
-    return _len4(len(enc)) + enc
-
-
-def _copy_text(s: str) -> bytes:
-    enc = s.encode()
-    return _len4(len(enc)) + enc
-
-
-_KIND_CANON = table([_canon_text(p[0]) for p in _ALL])
-_DESC_CANON = table([_canon_text(p[1]) for p in _ALL])
-_KIND_COPY = table([_copy_text(p[0]) for p in _ALL])
-_DESC_COPY = table([_copy_text(p[1]) for p in _ALL])
-_DENOMINATORS = (1, 2, 4, 5, 10, 20, 25, 50, 100)  # 100 // gcd(cents, 100)
-_DEN_CODE = np.zeros(101, dtype=np.int64)
-_DEN_CODE[list(_DENOMINATORS)] = np.arange(len(_DENOMINATORS))
-_DEN_TABLE = table([b"/%d" % d for d in _DENOMINATORS])
-_UUID_CANON = _len4(17) + b"U"
-_NONE_CANON = _len4(1) + b"N"
-_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
-_COPY_TRAILER = b"\xff\xff"
+_KIND_CANON = table([canon_text(p[0]) for p in _ALL])
+_DESC_CANON = table([canon_text(p[1]) for p in _ALL])
+_KIND_COPY = table([copy_text(p[0]) for p in _ALL])
+_DESC_COPY = table([copy_text(p[1]) for p in _ALL])
 
 
 @dataclass(frozen=True)
@@ -139,70 +129,35 @@ def canonical(c: TxColumns) -> tuple[bytes, Ints]:
     if len(c) and (int(c.cents.min()) < 0 or int(c.booked_us.min()) < 0):
         raise ValueError("columnar encoding takes non-negative amounts and times after 1970")
     p = Packer(len(c))
-    p.const(_UUID_CANON + c.tenant)
-    p.const(_UUID_CANON)
+    p.const(UUID_CANON + c.tenant)
+    p.const(UUID_CANON)
     p.full(c.ids)
-    p.const(_canon_text(c.mode))
-    p.const(_UUID_CANON)
+    p.const(canon_text(c.mode))
+    p.const(UUID_CANON)
     p.full(c.account)
-    _optional_uuid(p, c, _UUID_CANON, _NONE_CANON)
+    _optional_uuid(p, c, UUID_CANON, NONE_CANON)
     p.pick(c.code, _KIND_CANON)
-    g = np.gcd(c.cents, 100)  # Decimal's as_integer_ratio is the reduced fraction
-    num = digit_matrix(c.cents // g)
-    den = _DEN_CODE[100 // g]
-    p.full(big_endian(1 + num[2] + _DEN_TABLE[1][den], ">i4"))
-    p.const(b"D")
-    p.masked(*num)
-    p.pick(den, _DEN_TABLE)
+    canon_cents(p, c.cents)
     p.pick(c.code, _DESC_CANON)
-    when = digit_matrix(c.booked_us)
-    p.full(big_endian(1 + when[2], ">i4"))
-    p.const(b"T")
-    p.masked(*when)
+    canon_int(p, b"T", c.booked_us)
     return p.pack()
-
-
-def _numeric(p: Packer, cents: Ints) -> None:
-    """PostgreSQL's binary numeric (scale 2) of non-negative cents, length-prefixed."""
-    whole = cents // 100
-    if cents.size and int(whole.max()) >= 10**16:
-        raise ValueError("columnar numeric takes amounts below 10**16")
-    # Base-10000 digits, most significant first: four of the whole part, one fraction.
-    powers = [whole // 10**k % 10_000 for k in (12, 8, 4, 0)]
-    groups = np.stack([*powers, cents % 100 * 100], axis=1)
-    nonzero = groups != 0
-    anyone = nonzero.any(axis=1)
-    first = np.where(anyone, nonzero.argmax(axis=1), 0)
-    last = np.where(anyone, 4 - nonzero[:, ::-1].argmax(axis=1), -1)
-    ndigits = last - first + 1
-    weight = np.where(anyone, 3 - first, 0)
-    head = np.stack([ndigits, weight, np.zeros_like(ndigits), np.full_like(ndigits, 2)], axis=1)
-    p.full(big_endian(8 + 2 * ndigits, ">i4"))
-    p.full(big_endian(head.reshape(-1), ">i2").reshape(-1, 8))
-    col = np.arange(5)[None, :]
-    keep = (col >= first[:, None]) & (col <= last[:, None])
-    p.masked(
-        big_endian(groups.reshape(-1), ">i2").reshape(-1, 10),
-        np.repeat(keep, 2, axis=1),
-        2 * ndigits,
-    )
 
 
 def copy_binary(c: TxColumns) -> bytes:
     """The rows as a complete ``COPY ... (FORMAT BINARY)`` stream (header to trailer)."""
     p = Packer(len(c))
-    p.const(b"\x00\x09" + _len4(16) + c.tenant + _len4(16))
+    p.const(b"\x00\x09" + len4(16) + c.tenant + len4(16))
     p.full(c.ids)
-    p.const(_copy_text(c.mode) + _len4(16))
+    p.const(copy_text(c.mode) + len4(16))
     p.full(c.account)
-    _optional_uuid(p, c, _len4(16), b"\xff\xff\xff\xff")
+    _optional_uuid(p, c, len4(16), b"\xff\xff\xff\xff")
     p.pick(c.code, _KIND_COPY)
-    _numeric(p, c.cents)
+    copy_numeric(p, c.cents)
     p.pick(c.code, _DESC_COPY)
-    p.const(_len4(8))
-    p.full(big_endian(c.booked_us - _PG_EPOCH_US, ">i8"))
+    p.const(len4(8))
+    p.full(big_endian(c.booked_us - PG_EPOCH_US, ">i8"))
     body, _ = p.pack()
-    return _COPY_HEADER + body + _COPY_TRAILER
+    return COPY_HEADER + body + COPY_TRAILER
 
 
 def _signed_cents(rc: RowContext, start: int, stop: int) -> Ints:
@@ -232,3 +187,10 @@ def ledger_balances(rc: RowContext, start: int, stop: int) -> Ints:
         balance[: last - first] += _signed_cents(rc, first, last)
         first += n_account
     return balance
+
+
+def encode(rc: RowContext, start: int, stop: int) -> tuple[bytes, Ints, bytes]:
+    """(canonical rows back to back, their lengths, the binary COPY stream)."""
+    cols = tx_columns(rc, start, stop)
+    canonical_rows, lengths = canonical(cols)
+    return canonical_rows, lengths, copy_binary(cols)
