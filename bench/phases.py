@@ -9,6 +9,8 @@ from pathlib import Path
 
 import psycopg
 import redis
+from seedbank.domain.manifest import parse_manifest
+from seedbank.services.seeding.dataset import dataset_spec
 
 from bench import ceiling, naive, scratch, seeding, workers
 from bench.components import MEASURED, ComponentSampler
@@ -17,8 +19,6 @@ from bench.scratch import REPORTS, BenchTenant
 from factories.spec import DatasetSpec
 from seedbank.adapters.migrations import ScratchDatabase
 from seedbank.adapters.vault import VaultClient
-from seedbank.dataset import dataset_spec
-from seedbank.manifest import parse_manifest
 
 
 def say(text: str) -> None:

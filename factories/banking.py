@@ -19,13 +19,13 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from factory import base, declarations, enums
+from seedbank.domain import models as m
 from sqlmodel import SQLModel
 
 from factories.context import RowContext
 from factories.planner import TEST_ONLY_SALT
 from factories.rows import COLUMNS, ROWS, SCENARIOS
 from factories.spec import DatasetSpec
-from seedbank import models as m
 
 DEV_COUNTS = {
     "app_user": 5,

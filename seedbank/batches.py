@@ -19,9 +19,9 @@ from factories.spec import DatasetSpec
 from seedbank.adapters.postgres import bind_tenant
 from seedbank.adapters.sink import BatchSink, Checkpoint
 from seedbank.adapters.vault import Salt
-from seedbank.dataset import dataset_spec
-from seedbank.errors import SaltMismatch, SeedbankError
-from seedbank.manifest import Manifest
+from seedbank.domain.errors import SaltMismatch, SeedbankError
+from seedbank.domain.manifest import Manifest
+from seedbank.services.seeding.dataset import dataset_spec
 
 
 @dataclass(frozen=True)

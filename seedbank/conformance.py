@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from seedbank.errors import UsageError
+from seedbank.domain.errors import UsageError
 from seedbank.gates import GateResult
 
 # (key, title, gates it summarises)

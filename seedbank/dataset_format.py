@@ -13,7 +13,7 @@ import uuid
 import psycopg
 
 from factories.spec import GENERATOR_VERSION
-from seedbank.errors import DatasetFormatMismatch
+from seedbank.domain.errors import DatasetFormatMismatch
 
 
 def other_formats(

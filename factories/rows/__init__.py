@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
+from seedbank.domain.models import DOMAIN_TABLES, column_names, table_name
+
 from factories.context import RowContext
 from factories.pii.catalog import PII_CATALOG
 from factories.rows import credit, ledger, parties
 from factories.rows.parties import Row
 from factories.spec import ENTITIES
-from seedbank.models import DOMAIN_TABLES, column_names, table_name
 
 RowFn = Callable[[RowContext, int, "str | None"], Row]
 

@@ -20,7 +20,7 @@ from psycopg import sql
 from factories.columnar import CopyPayload
 from factories.spec import GENERATOR_VERSION
 from seedbank.adapters.postgres import bind_tenant
-from seedbank.errors import DatasetFormatMismatch, NonDeterministic
+from seedbank.domain.errors import DatasetFormatMismatch, NonDeterministic
 
 
 @dataclass(frozen=True)

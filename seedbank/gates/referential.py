@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from psycopg import sql
 
+from seedbank.domain.models import CONTROL_TABLES, DOMAIN_TABLES, table_name
 from seedbank.gates.model import Failures, GateContext, GateResult
 from seedbank.gates.proof import digest_proof, foreign_key_gaps, rls_gaps
-from seedbank.models import CONTROL_TABLES, DOMAIN_TABLES, table_name
 
 LIMIT = 50  # rows listed per broken rule: enough to act on, bounded on a broken dataset
 

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from seedbank.adapters.dataset_format import refuse_other_format
+from seedbank.domain.errors import DatasetFormatMismatch
 
 from factories.spec import GENERATOR_VERSION
 from seedbank.adapters.migrations import scratch_database, upgrade
 from seedbank.adapters.postgres import tenant_transaction
-from seedbank.dataset_format import refuse_other_format
-from seedbank.errors import DatasetFormatMismatch
 from tests.support.databases import ScratchDatabase
 
 TENANT = uuid.UUID("00000000-0000-0000-0000-0000000000f1")

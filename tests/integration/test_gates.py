@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 import psycopg
 import pytest
+from seedbank.adapters.profiles import load_profile
+from seedbank.services.seeding import stages
 
 from factories.digest import combine_folds
-from seedbank import stages
 from seedbank.adapters.postgres import bind_tenant
 from seedbank.adapters.vault import Salt
 from seedbank.gates import GateResult, GateTarget, run_gates
-from seedbank.profiles import load_profile
 from tests.support.databases import ScratchDatabase
 from tests.support.world import write_profile
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from seedbank.adapters.purge import purge_dataset
 
-from seedbank.purge import purge_dataset
 from tests.support.databases import ScratchDatabase
 
 # Every FK of the public schema, and whether some index's leading columns are exactly

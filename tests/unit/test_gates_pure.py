@@ -7,10 +7,10 @@ import secrets
 from datetime import date
 
 import pytest
+from seedbank.services import conformance
 
 from factories.keys import cpf_check_digits
 from factories.pii import Masker, PiiChecker
-from seedbank import conformance
 from seedbank.gates.model import MAX_LISTED_FAILURES, Failures, GateFailure, GateResult
 from seedbank.gates.pii import raw_pii
 

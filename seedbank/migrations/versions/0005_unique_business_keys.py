@@ -20,7 +20,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from seedbank.errors import DatasetFormatMismatch
+from seedbank.domain.errors import DatasetFormatMismatch
 
 revision = "0005"
 down_revision = "0004"

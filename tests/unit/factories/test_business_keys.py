@@ -18,6 +18,7 @@ from operator import add, floordiv, mod, mul
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from seedbank.domain.manifest import HARD_CAPS
 
 from factories.context import RowContext
 from factories.keys import cpf_check_digits
@@ -26,7 +27,6 @@ from factories.pii import keyed as k
 from factories.pii.fpe import SLOT, DigitPermutation, plaintext
 from factories.pii.keyed import perm_key
 from factories.rows.parties import supplier
-from seedbank.manifest import HARD_CAPS
 from tests.unit.factories.support import GOLDEN_SALT, golden_spec
 
 TENANT = "acme-bank"
