@@ -11,6 +11,7 @@ import psycopg
 import redis
 
 from bench import ceiling, naive, scratch, seeding, workers
+from bench.components import MEASURED, ComponentSampler
 from bench.lifecycle import LifecycleRun, run_lifecycle
 from bench.probes import CpuMeter, MemoryPeak
 from bench.scratch import REPORTS, BenchTenant
@@ -76,7 +77,9 @@ def seed_phase(
         say(f"{label}: seeding {t.rows:,} rows of {env_name} ({t.tenant}) into {db.name}")
         pool.sampler.take()
         cpu = CpuMeter()
-        run = seeding.run_seed(t, bench_env(db, t), REPORTS / f"{label}.log", label=label)
+        with ComponentSampler(db.name, pool.pid) as parts:
+            run = seeding.run_seed(t, bench_env(db, t), REPORTS / f"{label}.log", label=label)
+        MEASURED[label] = parts.result
         phase = SeedPhase(run, pool.sampler.take(), cpu.busy())
         say(f"{label}: {run.rows:,} rows in {run.seconds:.1f} s; stages (s) {run.stages}")
         if lifecycle:
@@ -101,8 +104,10 @@ def ceiling_phase(root: Path, *, fraction: float, loaders: int) -> tuple[ceiling
         with scratch.bench_database("ceiling") as db:
             say(f"ceiling: {loaders} loaders generate {t.rows:,} rows (not timed), then COPY")
             cpu = CpuMeter()
-            run = ceiling.run_ceiling(db.admin_url, spec, salt, loaders=loaders, cpu=cpu)
+            with ComponentSampler(db.name, None) as parts:  # includes the untimed generation
+                run = ceiling.run_ceiling(db.admin_url, spec, salt, loaders=loaders, cpu=cpu)
             busy = cpu.busy()
+            MEASURED["ceiling"] = parts.result
             stored = ceiling.stored_rows(db.admin_url)
     if stored != run.rows:
         raise SystemExit(f"bench: the ceiling stored {stored} rows, expected {run.rows}")

@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg
 
-from bench import phases, report, scratch, workers
+from bench import components, phases, report, scratch, workers
 from bench.ceiling import CeilingRun
 from bench.lifecycle import LifecycleRun
 from bench.naive import NaiveRun
@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             None if args.skip_naive else phases.naive_phase(root, fraction=args.scale * args.sample)
         )
     figures = summarise(args, main_run, single, dev, ceiling_run, ceiling_busy, naive_run)
+    figures["cpu_by_component"] = components.report()
     figures["machine"], figures["competing_test_runs"] = machine(), busy
     (REPORTS / "last.json").write_text(json.dumps(figures, indent=2, default=str))
     print(figures["final_json"])  # the one machine-readable line, last

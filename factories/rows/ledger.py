@@ -59,7 +59,14 @@ def tx_entry(rc: RowContext, t: int) -> tuple[_P, int, int]:
 
 
 def ledger_cents(rc: RowContext, account: int) -> int:
-    """Signed sum of account ``account``'s transactions, in cents."""
+    """Signed sum of account ``account``'s transactions, in cents.
+
+    The bulk path fills ``rc.memo`` with a batch's balances first (computed column-wise
+    by ``factories.columnar``: the same sums); a lone row computes its own.
+    """
+    known = rc.memo.get(("ledger", account))
+    if known is not None:
+        return int(known)
     total = 0
     for t in range(account, rc.n["financial_transaction"], rc.n["bank_account"]):
         purpose, amount, _ = tx_entry(rc, t)

@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from factories.columnar import CopyPayload
 from factories.spec import GENERATOR_VERSION
 from seedbank.adapters.postgres import bind_tenant
 from seedbank.domain.errors import DatasetFormatMismatch, NonDeterministic
@@ -79,7 +80,7 @@ class BatchSink:
         tenant_id: uuid.UUID,
         table: str,
         columns: Sequence[str],
-        rows: Sequence[Sequence[Any]],
+        rows: Sequence[Sequence[Any]] | CopyPayload,
         checkpoint: Checkpoint,
         record_checkpoint: bool = True,
     ) -> WriteResult:
@@ -121,7 +122,7 @@ class BatchSink:
         table: str,
         columns: Sequence[str],
         types: list[str],
-        rows: Sequence[Sequence[Any]],
+        rows: Sequence[Sequence[Any]] | CopyPayload,
     ) -> None:
         cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
         with self._conn.cursor() as cur:
@@ -131,9 +132,12 @@ class BatchSink:
                 sql.Identifier(staging), cols
             )
             with cur.copy(copy_sql) as copy:
-                copy.set_types(types)
-                for row in rows:
-                    copy.write_row(row)
+                if isinstance(rows, CopyPayload):  # the columnar path's complete stream
+                    copy.write(rows.data)
+                else:
+                    copy.set_types(types)
+                    for row in rows:
+                        copy.write_row(row)
             # The tenant row is shared by the baseline, load and DR datasets.
             shared = sql.SQL(" ON CONFLICT DO NOTHING" if table == "tenant" else "")
             cur.execute(

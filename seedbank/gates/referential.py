@@ -14,6 +14,7 @@ from psycopg import sql
 
 from seedbank.domain.models import CONTROL_TABLES, DOMAIN_TABLES, table_name
 from seedbank.gates.model import Failures, GateContext, GateResult
+from seedbank.gates.proof import digest_proof, foreign_key_gaps, rls_gaps
 
 LIMIT = 50  # rows listed per broken rule: enough to act on, bounded on a broken dataset
 
@@ -67,9 +68,31 @@ OWNERSHIP: tuple[tuple[str, str, sql.SQL, str], ...] = (
 
 
 def referential_gate(ctx: GateContext) -> GateResult:
+    keys = foreign_keys()
+    tables = [table_name(m) for m in (*DOMAIN_TABLES, *CONTROL_TABLES)]
+    figures: dict[str, object] = {
+        "foreign_keys": len(keys),
+        "ownership_rules": len(OWNERSHIP),
+        "tables_checked_for_foreign_rows": len(tables),
+    }
+    # One pass: rows proven to be the generated ones need no second scan (seedbank.gates.proof).
+    digest = digest_proof(ctx)
+    if digest.proven:
+        gaps = foreign_key_gaps(ctx, [(k.child, k.column, k.parent) for k in keys])
+        gaps += rls_gaps(ctx, tables)
+        if not gaps:
+            figures |= {"method": "digest+catalogue", "proof": digest.reason}
+            return Failures().result("referential", figures)
+        figures["catalogue_gaps"] = gaps
+    figures["method"] = "scan"
+    return _scan(ctx, keys, tables, figures)
+
+
+def _scan(
+    ctx: GateContext, keys: list[ForeignKey], tables: list[str], figures: dict[str, object]
+) -> GateResult:
     target, conn = ctx.target, ctx.conn
     failures = Failures()
-    keys = foreign_keys()
     for fk in keys:
         is_tenant = fk.parent == "tenant"
         scope = sql.SQL("" if fk.child == "tenant" else " AND c.dataset = %s")
@@ -104,7 +127,6 @@ def referential_gate(ctx: GateContext) -> GateResult:
         limited = broken + sql.SQL(" LIMIT {}").format(sql.Literal(LIMIT))
         for (row_id,) in conn.execute(limited, (target.tenant_id, target.mode)).fetchall():
             failures.add(child, row_id, column, rule)
-    tables = [table_name(m) for m in (*DOMAIN_TABLES, *CONTROL_TABLES)]
     for table in tables:
         row = conn.execute(
             sql.SQL("SELECT count(*) FROM {} WHERE tenant_id IS DISTINCT FROM %s").format(
@@ -116,11 +138,4 @@ def referential_gate(ctx: GateContext) -> GateResult:
             failures.add(
                 table, None, "tenant_id", f"{row[0]} rows of another tenant are visible (RLS)"
             )
-    return failures.result(
-        "referential",
-        {
-            "foreign_keys": len(keys),
-            "ownership_rules": len(OWNERSHIP),
-            "tables_checked_for_foreign_rows": len(tables),
-        },
-    )
+    return failures.result("referential", dict(figures))

@@ -183,9 +183,9 @@ def _cell(text: str) -> str:
 # The figures worth a glance per gate, for the terminal table.
 HEADLINE: dict[str, tuple[str, ...]] = {
     "counts": ("rows", "expected_rows"),
-    "referential": ("foreign_keys", "ownership_rules"),
+    "referential": ("method", "foreign_keys", "ownership_rules"),
     "rls-probe": ("writes_refused", "tables_probed"),
-    "pii": ("values_proven", "pattern_hits"),
+    "pii": ("method", "values_proven", "values_proven_by_digest", "pattern_hits"),
     "contract": ("validated",),
     "invariants": ("rules", "accounts", "loans"),
     "determinism": ("stored_digest", "previous_run_id"),

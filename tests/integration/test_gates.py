@@ -105,13 +105,17 @@ def test_a_clean_dataset_passes_every_gate(seeded: Seeded) -> None:
     assert results["counts"].figures["rows"] == sum(spec.count(e) for e in spec.counts) + 1
     # app_user 2 + advisor 3 + customer 5 + address 2 catalogued fields per row
     proven = 2 * spec.count("app_user") + 3 * spec.count("advisor") + 5 * spec.count("customer")
-    assert results["pii"].figures["values_proven"] == proven + 2 * spec.count("address")
+    # The digest proves this dataset's catalogued cells (issue 17): the checker re-proves none.
+    assert results["pii"].figures["values_proven_by_digest"] == proven + 2 * spec.count("address")
+    assert results["pii"].figures["values_proven"] == 0
     assert results["rls-probe"].figures["writes_refused"] == 18
     assert results["contract"].figures["validated"] > 0
     assert results["invariants"].figures["loans"] == spec.count("loan")
     # Committed rows, a read-only gate transaction: the fold is split over two connections.
     assert results["counts"].figures["read_lanes"] == 2
     assert results["determinism"].figures["stored_digest"] == seeded.target.generated_digest
+    # One pass: the read-back proved the rows, the catalogue the constraints (issue 17).
+    assert results["referential"].figures["method"] == "digest+catalogue"
 
 
 def test_a_gate_transaction_that_wrote_reads_back_on_its_own_connection(seeded: Seeded) -> None:
@@ -153,6 +157,7 @@ def test_an_unmasked_email_fails_pii_naming_the_cell_never_the_value(seeded: See
     customer = one_id(seeded, "SELECT id FROM customer WHERE tenant_id = %s ORDER BY id LIMIT 1")
     results = gates(seeded, f"UPDATE customer SET email = '{RAW_EMAIL}' WHERE id = '{customer}'")
     assert results["pii"].status == "failed"
+    assert results["pii"].figures["method"] == "checker+scan"  # the digest no longer proves it
     assert cells(results["pii"]) == {("customer", customer, "email")}
     assert results["determinism"].status == "failed"
     assert ("customer", None, None) in cells(results["determinism"])
@@ -170,6 +175,25 @@ def test_raw_pii_in_free_text_is_found_by_the_scan(seeded: Seeded) -> None:
     )
     assert cells(results["pii"]) == {("financial_transaction", tx, "description")}
     assert "91234" not in json.dumps(results["pii"].as_dict())
+
+
+def test_a_column_the_digest_does_not_cover_sends_pii_back_to_the_checker(
+    seeded: Seeded,
+) -> None:
+    """A stored column the generator does not know (so the digest cannot prove it) is a
+    catalogue gap: the checker proves every catalogued value again."""
+    with psycopg.connect(seeded.db.admin_url) as admin:
+        admin.execute("ALTER TABLE customer ADD COLUMN notes text")
+    try:
+        results = gates(seeded)
+    finally:
+        with psycopg.connect(seeded.db.admin_url) as admin:
+            admin.execute("ALTER TABLE customer DROP COLUMN notes")
+    pii = results["pii"]
+    assert pii.figures["method"] == "checker+scan"
+    assert pii.figures["catalogue_gaps"] == ["customer.notes"]
+    assert pii.figures["values_proven"] > 0
+    assert pii.status == "passed"
 
 
 def test_without_the_salt_the_pii_gate_is_skipped_not_passed(seeded: Seeded) -> None:
@@ -287,6 +311,57 @@ def test_a_loan_on_another_account_than_its_credit_limit_fails_referential(
     )
     assert cells(results["referential"]) == {("loan", loan, "account_id")}
     assert "credit limit" in results["referential"].failures[0].reason
+    assert results["referential"].figures["method"] == "scan"  # the digest no longer proves it
+
+
+def test_another_tenants_rows_visible_fail_referential_though_the_digest_is_equal(
+    seeded: Seeded,
+) -> None:
+    """The dataset's own rows are untouched (the digest proves them), but a table whose RLS
+    was switched off shows another tenant's row: the catalogue proof refuses, the scan
+    fails the gate."""
+    other, tenant = uuid.uuid4(), seeded.target.tenant_id
+    with psycopg.connect(seeded.db.admin_url) as admin:
+        admin.execute(
+            "INSERT INTO tenant SELECT %s, 'other-bank', env, name, created_at FROM tenant"
+            " WHERE tenant_id = %s",
+            (other, tenant),
+        )
+        admin.execute(
+            "INSERT INTO advisor SELECT %s, %s, dataset, full_name, email, phone, branch_code,"
+            " created_at FROM advisor WHERE tenant_id = %s LIMIT 1",
+            (other, uuid.uuid4(), tenant),
+        )
+        admin.execute("ALTER TABLE advisor DISABLE ROW LEVEL SECURITY")
+    try:
+        results = gates(seeded)
+    finally:
+        with psycopg.connect(seeded.db.admin_url) as admin:
+            admin.execute("ALTER TABLE advisor ENABLE ROW LEVEL SECURITY")
+            admin.execute("DELETE FROM advisor WHERE tenant_id = %s", (other,))
+            admin.execute("DELETE FROM tenant WHERE tenant_id = %s", (other,))
+    referential = results["referential"]
+    assert results["determinism"].status == "passed"
+    assert referential.figures["method"] == "scan"
+    assert referential.figures["catalogue_gaps"] == ["advisor"]
+    assert referential.status == "failed"
+    assert cells(referential) == {("advisor", None, "tenant_id")}
+
+
+def test_a_disabled_foreign_key_trigger_is_a_catalogue_gap_the_scan_covers(
+    seeded: Seeded,
+) -> None:
+    with psycopg.connect(seeded.db.admin_url) as admin:
+        admin.execute("ALTER TABLE customer DISABLE TRIGGER ALL")
+    try:
+        results = gates(seeded)
+    finally:
+        with psycopg.connect(seeded.db.admin_url) as admin:
+            admin.execute("ALTER TABLE customer ENABLE TRIGGER ALL")
+    referential = results["referential"]
+    assert referential.figures["method"] == "scan"
+    assert "customer.advisor_id -> advisor" in referential.figures["catalogue_gaps"]
+    assert referential.status == "passed"  # the rows themselves are sound
 
 
 def test_the_rls_probe_refusal_is_audited_without_pii(seeded: Seeded) -> None:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from factories.columnar import COLUMNAR, encoded_batch
 from factories.planner import BatchSpec, generate_batch
 from factories.spec import DatasetSpec
 from seedbank.adapters import audit
@@ -104,7 +105,12 @@ def execute_batch(
             f" version {ctx.salt_version}",
             fix="let the run finish or fail, then purge and reseed with one salt version",
         )
-    generated = generate_batch(ctx.spec, batch, salt.value)
+    # Bulk PII-free entities take the columnar path: same rows and digests, ~4x cheaper.
+    generated = (
+        encoded_batch(ctx.spec, batch, salt.value)
+        if batch.entity in COLUMNAR
+        else generate_batch(ctx.spec, batch, salt.value)
+    )
     result = sink.write(
         tenant_id=ctx.tenant_id,
         table=batch.entity,

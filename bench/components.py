@@ -1,0 +1,140 @@
+"""CPU core-seconds per component of a phase, so the budget can be read off any machine.
+
+Components: the bench's Celery worker tree; the PostgreSQL backends serving the phase's
+scratch database (named in their process title); the bench's other descendants (the
+`seed_data` CLI and its flow, or the ceiling's loaders); and the rest of the machine
+(PostgreSQL's shared background processes, the stack's services, other users' load).
+Processes are sampled every 0.25 s; a backend that starts and ends between two samples
+is missed, so the backends' figure is a lower bound (the sink keeps one per worker).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import asdict, dataclass, field
+
+import psutil  # type: ignore[import-untyped]  # no stubs pinned; comes with Prefect
+
+
+@dataclass
+class ComponentCpu:
+    """Core-seconds (user + system) of each component over one phase."""
+
+    workers: float = 0.0
+    postgres: float = 0.0
+    flow: float = 0.0
+    rest: float = 0.0
+    machine: float = 0.0
+
+    def line(self, label: str, flow_name: str = "flow process") -> str:
+        return (
+            f"CPU by component, {label} (core-s): workers {self.workers:.1f}, PostgreSQL"
+            f" backends {self.postgres:.1f}, {flow_name} {self.flow:.1f}, rest of the machine"
+            f" {self.rest:.1f} (shared PostgreSQL processes, stack services, other load);"
+            f" machine busy {self.machine:.1f}"
+        )
+
+
+def _busy_core_s() -> float:
+    t = psutil.cpu_times()
+    return float(sum(t) - t.idle - getattr(t, "iowait", 0.0))
+
+
+@dataclass
+class _Seen:
+    base: dict[int, float] = field(default_factory=dict)
+    last: dict[int, float] = field(default_factory=dict)
+
+    def note(self, pid: int, used: float, *, before: bool) -> None:
+        # A process already running when the phase starts counts from then; one started
+        # during the phase counts whole.
+        self.base.setdefault(pid, used if before else 0.0)
+        self.last[pid] = used
+
+    def total(self) -> float:
+        return sum(self.last[p] - self.base[p] for p in self.last)
+
+
+class ComponentSampler(threading.Thread):
+    """Samples the components of one phase until `stop`; use as a context manager.
+
+    Processes alive at `start` count from that moment, so time spent before the phase is
+    not charged to it; processes started later count from their birth.
+    """
+
+    def __init__(self, database: str, worker_pid: int | None, interval_s: float = 0.25) -> None:
+        super().__init__(name="component-cpu", daemon=True)
+        self._title = f" {database} "
+        self._worker_pid = worker_pid
+        self._interval = interval_s
+        self._halt = threading.Event()
+        self._seen = {"workers": _Seen(), "postgres": _Seen(), "flow": _Seen()}
+        self._machine0 = _busy_core_s()
+        self.result = ComponentCpu()
+        self._before = True
+
+    def __enter__(self) -> ComponentSampler:
+        self._sample()
+        self._before = False
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._halt.set()
+        self.join(timeout=5)
+        self._sample()
+        w, p, f = (self._seen[k].total() for k in ("workers", "postgres", "flow"))
+        machine = _busy_core_s() - self._machine0
+        self.result = ComponentCpu(
+            workers=round(w, 2),
+            postgres=round(p, 2),
+            flow=round(f, 2),
+            rest=round(max(machine - w - p - f, 0.0), 2),
+            machine=round(machine, 2),
+        )
+
+    def run(self) -> None:
+        while not self._halt.wait(self._interval):
+            self._sample()
+
+    def _tree(self, pid: int | None) -> list[psutil.Process]:
+        if pid is None:
+            return []
+        try:
+            root = psutil.Process(pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def _sample(self) -> None:
+        workers = self._tree(self._worker_pid)
+        worker_pids = {p.pid for p in workers}
+        mine = [p for p in self._tree(os.getpid())[1:] if p.pid not in worker_pids]
+        for name, procs in (("workers", workers), ("flow", mine)):
+            for proc in procs:
+                self._note(name, proc)
+        for proc in psutil.process_iter(["name", "cmdline"]):
+            title = " ".join(proc.info.get("cmdline") or ())
+            is_postgres = proc.info.get("name") == "postgres" or title.startswith("postgres:")
+            if is_postgres and self._title in f"{title} ":
+                self._note("postgres", proc)
+
+    def _note(self, name: str, proc: psutil.Process) -> None:
+        try:
+            times = proc.cpu_times()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return
+        self._seen[name].note(proc.pid, times.user + times.system, before=self._before)
+
+
+MEASURED: dict[str, ComponentCpu] = {}
+"""Per phase label, filled by the phases (kept here so the phases' signatures stay put)."""
+
+
+def report() -> dict[str, dict[str, float]]:
+    """Print one CPU line per measured phase; return the figures for last.json."""
+    for label, parts in MEASURED.items():
+        flow = "loaders (incl. untimed generation)" if label == "ceiling" else "flow process (CLI)"
+        print(parts.line(label, flow))
+    return {label: asdict(parts) for label, parts in MEASURED.items()}

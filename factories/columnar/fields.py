@@ -1,0 +1,83 @@
+"""Field encoders shared by the columnar entities: each appends one column to a ``Packer``
+in ``digest.encode_row``'s canonical form or in PostgreSQL's binary COPY form."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from factories.columnar.pack import Ints, Packer, big_endian, digit_matrix, table
+
+UNIX_ORDINAL = 719_163  # date(1970, 1, 1).toordinal()
+PG_EPOCH_DAYS = 10_957  # 2000-01-01 in days since 1970-01-01
+PG_EPOCH_US = PG_EPOCH_DAYS * 86_400_000_000
+UUID_CANON = (17).to_bytes(4, "big") + b"U"
+NONE_CANON = (1).to_bytes(4, "big") + b"N"
+COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+COPY_TRAILER = b"\xff\xff"
+_DENOMINATORS = (1, 2, 4, 5, 10, 20, 25, 50, 100)  # 100 // gcd(cents, 100)
+_DEN_CODE = np.zeros(101, dtype=np.int64)
+_DEN_CODE[list(_DENOMINATORS)] = np.arange(len(_DENOMINATORS))
+_DEN_TABLE = table([b"/%d" % d for d in _DENOMINATORS])
+
+
+def len4(n: int) -> bytes:
+    return n.to_bytes(4, "big")
+
+
+def canon_text(s: str) -> bytes:
+    enc = b"S" + s.encode()
+    return len4(len(enc)) + enc
+
+
+def copy_text(s: str) -> bytes:
+    enc = s.encode()
+    return len4(len(enc)) + enc
+
+
+def canon_cents(p: Packer, cents: Ints) -> None:
+    """Decimal ``cents / 100`` as ``D<p>/<q>``, its reduced fraction (non-negative)."""
+    if cents.size and int(cents.min()) < 0:
+        raise ValueError("columnar amounts are non-negative")
+    g = np.gcd(cents, 100)
+    num = digit_matrix(cents // g)
+    den = _DEN_CODE[100 // g]
+    p.full(big_endian(1 + num[2] + _DEN_TABLE[1][den], ">i4"))
+    p.const(b"D")
+    p.masked(*num)
+    p.pick(den, _DEN_TABLE)
+
+
+def canon_int(p: Packer, tag: bytes, values: Ints) -> None:
+    """``<tag><decimal>`` of non-negative integers (microseconds ``T``, ordinals ``A``)."""
+    if values.size and int(values.min()) < 0:
+        raise ValueError("columnar encoding takes non-negative integers here")
+    digits = digit_matrix(values)
+    p.full(big_endian(1 + digits[2], ">i4"))
+    p.const(tag)
+    p.masked(*digits)
+
+
+def copy_numeric(p: Packer, cents: Ints) -> None:
+    """PostgreSQL's binary numeric (scale 2) of non-negative cents, length-prefixed."""
+    whole = cents // 100
+    if cents.size and (int(cents.min()) < 0 or int(whole.max()) >= 10**16):
+        raise ValueError("columnar numeric takes amounts in [0, 10**16)")
+    # Base-10000 digits, most significant first: four of the whole part, one fraction.
+    powers = [whole // 10**k % 10_000 for k in (12, 8, 4, 0)]
+    groups = np.stack([*powers, cents % 100 * 100], axis=1)
+    nonzero = groups != 0
+    anyone = nonzero.any(axis=1)
+    first = np.where(anyone, nonzero.argmax(axis=1), 0)
+    last = np.where(anyone, 4 - nonzero[:, ::-1].argmax(axis=1), -1)
+    ndigits = last - first + 1
+    weight = np.where(anyone, 3 - first, 0)
+    head = np.stack([ndigits, weight, np.zeros_like(ndigits), np.full_like(ndigits, 2)], axis=1)
+    p.full(big_endian(8 + 2 * ndigits, ">i4"))
+    p.full(big_endian(head.reshape(-1), ">i2").reshape(-1, 8))
+    col = np.arange(5)[None, :]
+    keep = (col >= first[:, None]) & (col <= last[:, None])
+    p.masked(
+        big_endian(groups.reshape(-1), ">i2").reshape(-1, 10),
+        np.repeat(keep, 2, axis=1),
+        2 * ndigits,
+    )

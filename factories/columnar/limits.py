@@ -1,0 +1,95 @@
+"""credit_limit rows [start, stop) as columns: the same values as ``ledger.credit_limit``
+(limit l belongs to account l, valid from the account's opening plus 0..89 days)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from factories.columnar.fields import (
+    COPY_HEADER,
+    COPY_TRAILER,
+    PG_EPOCH_DAYS,
+    UNIX_ORDINAL,
+    UUID_CANON,
+    canon_cents,
+    canon_int,
+    canon_text,
+    copy_numeric,
+    copy_text,
+    len4,
+)
+from factories.columnar.ids import parent_rows, uuid5_matrix
+from factories.columnar.pack import Ints, Packer, big_endian, table
+from factories.context import TX_WINDOW, RowContext
+from factories.keys import entity_key, entity_namespace
+from factories.rows.parties import DAY, YEAR
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_STATUS = ("active", "suspended")
+_STATUS_CANON = table([canon_text(s) for s in _STATUS])
+_STATUS_COPY = table([copy_text(s) for s in _STATUS])
+
+
+def lanes(key: bytes, start: int, stop: int) -> Ints:
+    """``row_draw``'s 256-bit draws as eight little-endian 32-bit lanes per row."""
+    keyed = hashlib.blake2b(key=key, digest_size=32)
+
+    def one(i: int) -> bytes:
+        h = keyed.copy()
+        h.update(i.to_bytes(8, "little"))
+        return h.digest()
+
+    raw = b"".join([one(i) for i in range(start, stop)])
+    return np.frombuffer(raw, dtype="<u4").reshape(-1, 8).astype(np.int64)
+
+
+def encode(rc: RowContext, start: int, stop: int) -> tuple[bytes, Ints, bytes]:
+    """(canonical rows back to back, their lengths, the binary COPY stream)."""
+    spec = rc.spec
+    scope = (spec.tenant, spec.env, spec.mode)
+    r = lanes(entity_key(*scope, "credit_limit"), start, stop)
+    opened = lanes(entity_key(*scope, "bank_account"), start, stop)[:, 0]
+    amount = 100 * 100 * (5 + r[:, 1] % 496)
+    used = amount * (r[:, 2] % 10_001) // 10_000
+    status = (r[:, 3] % 100 < 7).astype(np.int64)  # 1 = suspended
+    as_of_s = (rc.as_of - _EPOCH) // timedelta(seconds=1)
+    window = int(TX_WINDOW.total_seconds())
+    # account_opened = as_of - (window + DAY + lane0 % 3 years); + lane0 % 90 days; UTC date
+    seconds = as_of_s - (window + DAY + opened % (3 * YEAR)) + (r[:, 0] % 90) * DAY
+    days = np.floor_divide(seconds, DAY)  # whole seconds: as_of's microseconds never cross a day
+    ids = uuid5_matrix(entity_namespace(*scope, "credit_limit"), range(start, stop))
+    n_account = rc.n["bank_account"]
+    accounts = entity_namespace(*scope, "bank_account")  # limit l belongs to account l
+    account = (
+        parent_rows(accounts, n_account, np.arange(start, stop))
+        if stop <= n_account
+        else uuid5_matrix(accounts, range(start, stop))
+    )
+    tenant, mode = rc.tenant_id.bytes, rc.mode
+
+    c = Packer(stop - start)
+    c.const(UUID_CANON + tenant + UUID_CANON)
+    c.full(ids)
+    c.const(canon_text(mode) + UUID_CANON)
+    c.full(account)
+    canon_cents(c, amount)
+    canon_cents(c, used)
+    c.pick(status, _STATUS_CANON)
+    canon_int(c, b"A", days + UNIX_ORDINAL)
+    canonical, lengths = c.pack()
+
+    p = Packer(stop - start)
+    p.const(b"\x00\x08" + len4(16) + tenant + len4(16))
+    p.full(ids)
+    p.const(copy_text(mode) + len4(16))
+    p.full(account)
+    copy_numeric(p, amount)
+    copy_numeric(p, used)
+    p.pick(status, _STATUS_COPY)
+    p.const(len4(4))
+    p.full(big_endian(days - PG_EPOCH_DAYS, ">i4"))
+    body, _ = p.pack()
+    return canonical, lengths, COPY_HEADER + body + COPY_TRAILER
