@@ -25,13 +25,15 @@ def init_sentry(component: str) -> bool:
     dsn = os.environ.get("SENTRY_DSN")
     if not dsn or _initialised:
         return _initialised
+    from seedbank.settings import Settings
+
     sentry_sdk.init(
         dsn=dsn,
         before_send=before_send,  # type: ignore[arg-type]
         send_default_pii=False,
         include_local_variables=False,
         server_name=component,
-        environment=os.environ.get("SEEDBANK_ENV_NAME"),
+        environment=Settings().env_name,
     )
     _initialised = True
     return True

@@ -14,8 +14,8 @@ from typing import Annotated
 import typer
 
 from seedbank.adapters.vault import VaultClient
-from seedbank.errors import GuardRefused, ManifestError, SeedbankError, UsageError
-from seedbank.manifest import MODES
+from seedbank.cli_checks import check_mode, check_wait
+from seedbank.errors import GuardRefused, ManifestError, SeedbankError, UsageError, one_line
 from seedbank.postsync import post_sync
 from seedbank.profiles import check_target, load_profile, validate_all
 from seedbank.redaction import scrub_text
@@ -66,10 +66,8 @@ def seed(
     settings = Settings()
     actor = actor_identity()
     try:
-        if wait < 0:
-            raise UsageError("--wait must be zero or more seconds", fix="pass e.g. --wait=60")
-        if mode is not None and mode not in MODES:
-            raise UsageError(f"unknown mode {mode!r}", fix=f"use one of {', '.join(MODES)}")
+        check_wait(wait)
+        check_mode(mode)
         env_name, tenant_id = check_target(env=env, tenant=tenant)
         loaded = load_profile(
             settings.profiles_dir, env=env_name, tenant=tenant_id, explicit=profile
@@ -121,8 +119,8 @@ def purge(
     from seedbank.purge_run import run_purge
 
     env_name, tenant_id = check_target(env=env, tenant=tenant)
-    if mode not in MODES:
-        raise UsageError(f"unknown mode {mode!r}", fix=f"use one of {', '.join(MODES)}")
+    check_mode(mode)
+    check_wait(wait)
     deleted = run_purge(
         Settings(),
         env=env_name,
@@ -161,6 +159,7 @@ def forget_cmd(
     from seedbank.maintenance import forget_tenant
 
     env_name, tenant_id = check_target(env=env, tenant=tenant)
+    check_wait(wait)
     outcome = forget_tenant(
         wire(), env=env_name, tenant=tenant_id, actor=actor_identity(), wait_seconds=wait
     )
@@ -197,6 +196,7 @@ def plan_cmd(
     from seedbank.planning import render_plan
 
     env_name, tenant_id = check_target(env=env, tenant=tenant)
+    check_mode(mode)
     settings = Settings()
     loaded = load_profile(settings.profiles_dir, env=env_name, tenant=tenant_id)
     typer.echo(
@@ -219,8 +219,8 @@ def verify(
     """Re-run every verification gate over what the database holds now (exit 10 on failure)."""
     from seedbank.verify_cmd import verify_command
 
-    if mode not in MODES:
-        raise UsageError(f"unknown mode {mode!r}", fix=f"use one of {', '.join(MODES)}")
+    check_mode(mode)
+    check_wait(wait)
     verify_command(
         Settings(),
         env=env,
@@ -256,6 +256,7 @@ def load_test_cmd(
     from seedbank.loadtest_run import run_load_test
 
     env_name, tenant_id = check_target(env=env, tenant=tenant)
+    check_mode(mode)
     settings = Settings()
     loaded = load_profile(settings.profiles_dir, env=env_name, tenant=tenant_id)
     result = run_load_test(settings, loaded.manifest, duration_s=duration, mode=mode)
@@ -349,7 +350,7 @@ app.command("post-sync")(post_sync)
 
 
 def _fail(sentence: str) -> None:
-    typer.echo(f"seed_data: error: {sentence}", err=True)
+    typer.echo(f"seed_data: error: {one_line(sentence, 480)}", err=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -360,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("SEEDBANK_DEBUG"):
             raise
         _fail(
-            f"internal error ({type(exc).__name__}: {scrub_text(str(exc))[:200]}); re-run with"
+            f"internal error ({type(exc).__name__}: {scrub_text(str(exc), 200)}); re-run with"
             " SEEDBANK_DEBUG=1 for the traceback and report it."
         )
         return 1

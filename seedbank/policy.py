@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +14,7 @@ from seedbank.alerts import alert
 from seedbank.batches import RunContext
 from seedbank.errors import GuardRefused
 from seedbank.guards import Estimate, Verdict
+from seedbank.settings import Settings
 
 log = structlog.get_logger()
 
@@ -63,12 +63,11 @@ def expired_datasets(url: str, ctx: RunContext) -> list[tuple[str, datetime]]:
 
 
 def slo_override() -> float | None:
-    value = os.environ.get("SEEDBANK_SLO_SECONDS")
-    return float(value) if value else None
+    return Settings().slo_seconds  # SEEDBANK_SLO_SECONDS, bounded there
 
 
 def grace_period() -> timedelta:
-    return timedelta(hours=float(os.environ.get("SEEDBANK_EXPURGE_GRACE_HOURS", "24")))
+    return timedelta(hours=Settings().expurge_grace_hours)  # SEEDBANK_EXPURGE_GRACE_HOURS
 
 
 def evaluate(

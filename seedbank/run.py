@@ -13,7 +13,7 @@ import typer
 
 from seedbank import progress
 from seedbank.adapters import audit
-from seedbank.errors import DependencyUnavailable, SeedbankError
+from seedbank.errors import DependencyUnavailable, SeedbankError, one_line
 from seedbank.profiles import LoadedProfile
 from seedbank.settings import Settings
 from seedbank.telemetry import configure_logging
@@ -99,8 +99,11 @@ def audit_refusal(
     """Record a refusal that happened before a run existed (bad tenant, missing profile)."""
     from factories.spec import tenant_uuid
 
-    env_name = env or "unknown"
-    tenant_name = tenant or "unknown"
+    # The refused values themselves may be the problem (a lone surrogate from a non-UTF-8
+    # argv, a control character): recorded escaped and cut, as the sentence shows them.
+    env_name = one_line(env, 16) if env else "unknown"
+    tenant_name = one_line(tenant, 64) if tenant else "unknown"
+    actor = one_line(actor, 128)
     try:
         tenant_id = tenant_uuid(env_name[:16], tenant_name[:64] if tenant else "unknown")
     except ValueError:

@@ -28,6 +28,7 @@ from seedbank.adapters.postgres import bind_tenant, connect, tenant_transaction
 from seedbank.adapters.vault import VaultClient
 from seedbank.adapters.worm import WormStore, s3_client
 from seedbank.bootstrap import wire
+from seedbank.cli_checks import check_run_id
 from seedbank.errors import VerificationFailed
 from seedbank.gates import GateResult, GateTarget, failure_sentence, run_gates, smoke_config
 from seedbank.profiles import check_target, load_profile
@@ -178,12 +179,7 @@ def verify_evidence(
 ) -> list[EvidenceCheck]:
     """Every check of every evidence object indexed for the run; raises when one fails."""
     env, tenant = check_target(env=env, tenant=tenant)
-    try:
-        run = uuid.UUID(run_id)
-    except ValueError:
-        raise VerificationFailed(
-            f"{run_id!r} is not a run id", fix="pass the run id the seed printed (a UUID)"
-        ) from None
+    run = check_run_id(run_id)  # a malformed id is bad input (exit 2), not a failed check
     tenant_id = tenant_uuid(env, tenant)
     with connect(settings.database_url) as conn, tenant_transaction(conn, tenant_id):
         rows = conn.execute(

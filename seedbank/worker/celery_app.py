@@ -7,8 +7,6 @@ broker outage fails the run closed within seconds.
 
 from __future__ import annotations
 
-import os
-
 from celery import Celery
 
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
@@ -57,4 +55,6 @@ CONFIG = dict(
 )
 
 #: The worker's app (`celery -A seedbank.worker.celery_app worker`).
-app = make_app(os.environ.get("SEEDBANK_BROKER_URL", DEFAULT_BROKER_URL))
+from seedbank.settings import settings_or_exit  # noqa: E402 - only the worker's app needs it
+
+app = make_app(settings_or_exit().broker_url)  # a bad SEEDBANK_* setting: one sentence, exit 2

@@ -205,7 +205,10 @@ def exercise(manifest: Manifest) -> None:
         spec = dataset_spec(copy)
         for started in (NOW, NOW + timedelta(days=365 * 5)):
             ctx = RunContext(
-                run_id=spec.tenant_id, tenant_id=spec.tenant_id, manifest=copy, spec=spec,
+                run_id=spec.tenant_id,
+                tenant_id=spec.tenant_id,
+                manifest=copy,
+                spec=spec,
                 started_at=started,
             )
             expires = ctx.expires_at

@@ -28,11 +28,11 @@ from tests.support.fuzz import (
     with_value,
 )
 
-FUZZ = settings(
-    max_examples=400,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+
+def fuzz(examples: int) -> settings:
+    return settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
+
+
 BASES = {path: profile_data(path) for path in PROFILES}
 TEXTS = {path: path.read_text(encoding="utf-8") for path in PROFILES}
 
@@ -57,7 +57,7 @@ def _check(text: str, *, names: tuple[str, ...]) -> Manifest | None:
     return result
 
 
-@FUZZ
+@fuzz(250)
 @given(
     base=st.sampled_from(PROFILES),
     data=st.data(),
@@ -92,7 +92,7 @@ def _scalar_lines(text: str) -> list[int]:
     ]
 
 
-@FUZZ
+@fuzz(100)
 @given(base=st.sampled_from(PROFILES), data=st.data())
 @example(base=PROFILES[0], data=None).via("unquoted start: 22:00")
 def test_unquoting_a_value_either_keeps_its_meaning_or_is_refused(base: Any, data: Any) -> None:
@@ -113,7 +113,8 @@ def test_unquoting_a_value_either_keeps_its_meaning_or_is_refused(base: Any, dat
 
 #: What a YAML 1.2 reader makes of each form; any other reading is a silent surprise.
 MEANS: dict[str, tuple[Any, ...]] = {
-    "~": (None,), "Null": (None,), "0x1F": (31,), "0o17": (15,), "1e3": (1000,), "+1": (1,),
+    "~": (None,), "Null": (None,), "0x1F": (31,), "0o17": (15,), "017": (17,), "1e3": (1000,),
+    "+1": (1,), "1_000": (1000,),
 }  # fmt: skip
 
 
@@ -125,7 +126,7 @@ def _path_of(lines: list[str], index: int) -> tuple[str, ...]:
     return (section.split(":", 1)[0], key.strip())
 
 
-@FUZZ
+@fuzz(150)
 @given(base=st.sampled_from(PROFILES), data=st.data(), form=st.sampled_from(YAML11))
 @example(base=PROFILES[0], data=None, form="true").via("version: true")
 def test_yaml_1_1_forms_never_change_a_value_silently(base: Any, data: Any, form: str) -> None:
@@ -147,7 +148,7 @@ def test_yaml_1_1_forms_never_change_a_value_silently(base: Any, data: Any, form
         )
 
 
-@FUZZ
+@fuzz(100)
 @given(base=st.sampled_from(PROFILES), data=st.data())
 @example(base=PROFILES[0], data=None).via("mode twice")
 def test_a_duplicate_key_is_refused_with_its_name(base: Any, data: Any) -> None:
@@ -165,7 +166,7 @@ def test_a_duplicate_key_is_refused_with_its_name(base: Any, data: Any) -> None:
     assert_refusal_sentence(result.sentence(), names=(f"'{key}'",))
 
 
-@FUZZ
+@fuzz(200)
 @given(
     base=st.sampled_from(PROFILES),
     data=st.data(),
@@ -204,7 +205,7 @@ def test_the_unmutated_profiles_are_accepted_and_usable() -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     unit=st.text(alphabet="a.@-_+ 9(", min_size=1, max_size=6),
-    times=st.integers(min_value=1, max_value=200_000),
+    times=st.integers(min_value=1, max_value=20_000),
 )
 @example(unit="a", times=1 << 20).via("a 1 MiB time zone reaching the redaction")
 def test_redaction_is_linear_on_hostile_text(unit: str, times: int) -> None:

@@ -10,12 +10,12 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from tests.support.fuzz import UNREACHABLE, assert_cli_outcome, run_cli
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck))
 VARIABLES = [
     "SEEDBANK_DATABASE_URL",
     "SEEDBANK_ADMIN_DATABASE_URL",
@@ -41,7 +41,7 @@ VARIABLES = [
     "SEEDBANK_DR_DATABASE_URL",
     "SEEDBANK_ACTOR",
 ]
-SECRET = "s3cr3t"
+MARKER = "s3cr3t"
 values = st.one_of(
     st.sampled_from(
         [
@@ -55,9 +55,9 @@ values = st.one_of(
             "",
             " ",
             "garbage",
-            f"postgresql://u:{SECRET}@127.0.0.1:notaport/db",
-            f"{SECRET}\nsecond line",
-            f"x{SECRET}\x00",
+            f"postgresql://u:{MARKER}@127.0.0.1:notaport/db",
+            f"{MARKER}\nsecond line",
+            f"x{MARKER}\x01",
             "(((((((((a*)*)*)*)*)*)*",
             "/nonexistent/profiles",
             "/dev/zero",
@@ -71,12 +71,13 @@ values = st.one_of(
 
 
 def _check(variable: str, value: str) -> None:
+    assume("\x00" not in value)  # no process environment can hold a NUL
     outcome = run_cli(["plan", "--tenant=acme", "--env=dev"], {variable: value})
     names = (variable,) if outcome.code == 2 else ()
     assert_cli_outcome(outcome, names=names)
     assert outcome.code in {0, 2, 3, 6}, outcome.err
-    if SECRET in value:
-        assert SECRET not in outcome.err + outcome.out
+    if MARKER in value:
+        assert MARKER not in outcome.err + outcome.out
 
 
 @FUZZ
