@@ -261,7 +261,7 @@ def parse_manifest(text: str, *, source: str) -> Manifest:
         why = f": {problem}" if problem else ""
         raise ManifestError(
             f"{source} is not valid YAML{where}{why}",
-            fix='correct it (quote times and dates, e.g. start: "22:00"; each key once)',
+            fix="correct it and run `seed_data validate-profiles`",
         ) from None
     if not isinstance(data, dict):
         raise ManifestError(f"{source} must be a YAML mapping", fix="see profiles/dev/acme.yaml")

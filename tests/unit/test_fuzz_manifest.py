@@ -12,7 +12,7 @@ from datetime import time as clock
 from typing import Any
 
 import yaml
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from seedbank.errors import ManifestError
@@ -50,9 +50,11 @@ def _parse(text: str) -> Manifest | ManifestError:
 def _check(text: str, *, names: tuple[str, ...]) -> Manifest | None:
     result = _parse(text)
     if isinstance(result, ManifestError):
+        event("refused")
         assert result.exit_code == 3
         assert_refusal_sentence(result.sentence(), names=names)
         return None
+    event("accepted")
     exercise(result)
     return result
 
@@ -109,6 +111,36 @@ def test_unquoting_a_value_either_keeps_its_meaning_or_is_refused(base: Any, dat
         return
     original = parse_manifest(text, source="fuzz.yaml")
     assert result == original, "an unquoted value was read as something else"
+
+
+def _numeric_paths(data: dict[str, Any]) -> list[tuple[str, ...]]:
+    def value(path: tuple[str, ...]) -> Any:
+        node: Any = data
+        for key in path:
+            node = node[key]
+        return node
+
+    return [p for p in leaf_paths(data) if type(value(p)) in (int, float)]
+
+
+@fuzz(150)
+@given(
+    base=st.sampled_from(PROFILES),
+    data=st.data(),
+    number=st.one_of(
+        st.integers(min_value=-2, max_value=10_000),
+        st.integers(min_value=0, max_value=20_000_000),
+        st.floats(min_value=0, max_value=700),
+    ),
+)
+def test_a_number_at_any_bound_is_accepted_and_usable_or_refused_by_name(
+    base: Any, data: Any, number: float
+) -> None:
+    """Plausible numbers, many of them accepted: the arithmetic downstream must hold."""
+    original = BASES[base]
+    path = data.draw(st.sampled_from(_numeric_paths(original)))
+    text = yaml.safe_dump(with_value(original, path, number), sort_keys=False)
+    _check(text, names=(*path, "line"))
 
 
 #: What a YAML 1.2 reader makes of each form; any other reading is a silent surprise.
@@ -196,9 +228,11 @@ def test_arbitrary_text_in_a_profile_never_crashes(base: Any, data: Any, junk: s
 
 
 def test_the_unmutated_profiles_are_accepted_and_usable() -> None:
+    """The fuzz's starting points: if these were refused, every mutation would be too."""
     for path in PROFILES:
         manifest = parse_manifest(TEXTS[path], source=str(path))
         exercise(manifest)
+        assert parse_manifest(yaml.safe_dump(BASES[path]), source=str(path)) == manifest
         assert manifest.window.start == clock.fromisoformat(str(BASES[path]["window"]["start"]))
 
 
