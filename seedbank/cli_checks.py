@@ -40,6 +40,6 @@ def check_run_id(run_id: str) -> uuid.UUID:
         return uuid.UUID(run_id)
     except ValueError:
         raise UsageError(
-            f"run id {shown(run_id)} is not a run id",
+            f"run id {shown(run_id)} is not a UUID",
             fix="pass the run id the seed printed (a UUID)",
         ) from None
