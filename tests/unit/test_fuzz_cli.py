@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.support.fuzz import PROFILES, assert_cli_outcome, run_cli
 
-FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 NON_UTF8 = os.fsdecode(b"acme\xff")
 """What Python makes of a non-UTF-8 argv byte: a lone surrogate."""
 

@@ -59,7 +59,7 @@ def _check(text: str, *, names: tuple[str, ...]) -> Manifest | None:
     return result
 
 
-@fuzz(250)
+@fuzz(200)
 @given(
     base=st.sampled_from(PROFILES),
     data=st.data(),
@@ -198,7 +198,7 @@ def test_a_duplicate_key_is_refused_with_its_name(base: Any, data: Any) -> None:
     assert_refusal_sentence(result.sentence(), names=(f"'{key}'",))
 
 
-@fuzz(200)
+@fuzz(150)
 @given(
     base=st.sampled_from(PROFILES),
     data=st.data(),

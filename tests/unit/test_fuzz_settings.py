@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests.support.fuzz import UNREACHABLE, assert_cli_outcome, run_cli
 
-FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 VARIABLES = [
     "SEEDBANK_DATABASE_URL",
     "SEEDBANK_ADMIN_DATABASE_URL",
