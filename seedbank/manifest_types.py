@@ -73,15 +73,17 @@ def _as_of_range(value: datetime) -> datetime:
 
 AsOf = Annotated[AwareDatetime, BeforeValidator(_as_of_text), AfterValidator(_as_of_range)]
 
-_HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(:00)?")
+"""HH:MM as written; HH:MM:00 as the run's stored manifest (JSON) holds it."""
 
 
 def _clock(value: Any) -> time:
     if isinstance(value, time):
         return value
-    if not isinstance(value, str) or not _HHMM.fullmatch(value):
+    match = _HHMM.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
         raise ValueError('must be a quoted time "HH:MM" (24 h), e.g. start: "22:00"')
-    return time(int(value[:2]), int(value[3:]))
+    return time(int(match[1]), int(match[2]))
 
 
 Clock = Annotated[time, BeforeValidator(_clock)]

@@ -8,6 +8,7 @@ the hostile values, the profiles they mutate and the checks each case must pass.
 from __future__ import annotations
 
 import io
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -197,6 +198,9 @@ NOW = datetime(2026, 7, 1, 3, 0, tzinfo=UTC)
 
 def exercise(manifest: Manifest) -> None:
     """Every pure step downstream of an accepted manifest must work on it."""
+    # A run stores its manifest as JSON and every Celery job validates it again.
+    stored = json.loads(json.dumps(manifest.model_dump(mode="json")))
+    assert Manifest.model_validate(stored) == manifest
     est = guards.estimate(manifest)
     guards.budget_verdict(manifest, est)
     for mode in ("baseline", "load", "dr"):
