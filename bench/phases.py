@@ -16,8 +16,8 @@ from bench.scratch import REPORTS, BenchTenant
 from factories.spec import DatasetSpec
 from seedbank.adapters.migrations import ScratchDatabase
 from seedbank.adapters.vault import VaultClient
-from seedbank.dataset import dataset_spec
-from seedbank.manifest import parse_manifest
+from seedbank.domain.manifest import parse_manifest
+from seedbank.services.seeding.dataset import dataset_spec
 
 
 def say(text: str) -> None:

@@ -19,8 +19,8 @@ from botocore.exceptions import ClientError
 
 from bench.report import scaled_count
 from seedbank.adapters.migrations import ScratchDatabase, scratch_database
+from seedbank.adapters.profiles import default_profiles_dir
 from seedbank.adapters.vault import VaultClient, salt_path
-from seedbank.profiles import default_profiles_dir
 
 BUCKET = "seedbank-bench-evidence"
 """One bucket for every bench run: locked evidence cannot be deleted for a day."""

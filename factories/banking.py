@@ -25,7 +25,7 @@ from factories.context import RowContext
 from factories.planner import TEST_ONLY_SALT
 from factories.rows import COLUMNS, ROWS, SCENARIOS
 from factories.spec import DatasetSpec
-from seedbank import models as m
+from seedbank.domain import models as m
 
 DEV_COUNTS = {
     "app_user": 5,

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from seedbank.models import DOMAIN_TABLES, table_name
+from seedbank.domain.models import DOMAIN_TABLES, table_name
 
 GENERATOR_VERSION = "2025.1"
 """Bump on any change of generated output; golden digests pin the current one."""

@@ -21,16 +21,16 @@ import structlog
 from prefect import flow
 
 from flows.seed import seed
-from seedbank import evidence
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import connect
+from seedbank.adapters.profiles import check_target, load_profile
+from seedbank.adapters.purge import purge_dataset
 from seedbank.bootstrap import wire
-from seedbank.dataset import dataset_spec
-from seedbank.drill import expected_dataset_digest
-from seedbank.errors import VerificationFailed
-from seedbank.profiles import check_target, load_profile
-from seedbank.purge import purge_dataset
-from seedbank.telemetry import configure_logging, stage
+from seedbank.domain.errors import VerificationFailed
+from seedbank.observability.logs import configure_logging, stage
+from seedbank.services import evidence
+from seedbank.services.drill import expected_dataset_digest
+from seedbank.services.seeding.dataset import dataset_spec
 
 log = structlog.get_logger()
 RTO_SECONDS = 3600.0
@@ -40,7 +40,7 @@ TARGET_SECONDS = 2400.0
 @contextmanager
 def _dr_target() -> Iterator[None]:
     """Point this process at SEEDBANK_DR_DATABASE_URL, when a separate DR target is given."""
-    from seedbank.settings import Settings
+    from seedbank.settings import Settings  # noqa: PLC0415  lazy: only when used
 
     target = Settings().dr_database_url
     previous = os.environ.get("SEEDBANK_DATABASE_URL")

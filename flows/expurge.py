@@ -11,10 +11,10 @@ from typing import Any
 import structlog
 from prefect import flow
 
+from seedbank.adapters.profiles import all_profiles, check_target
 from seedbank.bootstrap import wire
-from seedbank.maintenance import expurge_tenant
-from seedbank.profiles import all_profiles, check_target
-from seedbank.telemetry import configure_logging, stage
+from seedbank.observability.logs import configure_logging, stage
+from tasks.maintenance import expurge_tenant
 
 log = structlog.get_logger()
 

@@ -10,14 +10,16 @@ import structlog
 from prefect import flow
 from prefect.runtime import deployment
 
-from seedbank import conformance, evidence, run_telemetry, stages
 from seedbank.adapters import audit
+from seedbank.adapters.profiles import check_target, load_profile
 from seedbank.bootstrap import Wiring, wire
-from seedbank.errors import SeedbankError, VerificationFailed
-from seedbank.policy import execution_context
-from seedbank.profiles import check_target, load_profile
-from seedbank.run_dry import dry_run_body
-from seedbank.telemetry import stage
+from seedbank.domain.errors import SeedbankError, VerificationFailed
+from seedbank.observability.logs import stage
+from seedbank.services import conformance, evidence
+from seedbank.services.seeding import stages
+from seedbank.services.seeding import telemetry as run_telemetry
+from seedbank.services.seeding.dry_run import dry_run_body
+from seedbank.services.seeding.policy import execution_context
 from tasks import stages as t
 
 log = structlog.get_logger()
@@ -93,19 +95,13 @@ def _fail(w: Wiring, run: stages.RunState, exc: SeedbankError) -> None:
     with contextlib.suppress(SeedbankError):  # the audit row below still records it
         evidence.finish_run(w, run, status="failed")
     try:
-        audit.record(
+        audit.note(
             w.settings.database_url,
-            audit.AuditEvent(
-                tenant_id=ctx.tenant_id,
-                env=ctx.env,
-                tenant=ctx.tenant,
-                event=exc.event,
-                outcome="refused" if not run.batches else "failed",
-                reason=exc.sentence(),
-                actor=run.actor,
-                run_id=ctx.run_id,
-                detail={"mode": ctx.mode, "dry_run": run.dry_run, "exit_code": exc.exit_code},
-            ),
+            ctx.subject(run.actor),
+            event=exc.event,
+            outcome="refused" if not run.batches else "failed",
+            reason=exc.sentence(),
+            detail={"mode": ctx.mode, "dry_run": run.dry_run, "exit_code": exc.exit_code},
         )
     except SeedbankError as audit_exc:
         log.error("audit write failed", error=audit_exc.sentence())

@@ -12,10 +12,10 @@ from typing import Any
 import structlog
 from prefect import flow
 
-from seedbank import conformance
+from seedbank.observability.logs import configure_logging
+from seedbank.services import conformance
 from seedbank.settings import Settings
-from seedbank.telemetry import configure_logging
-from seedbank.verify_cmd import verify_database
+from tasks.maintenance import verify_database
 
 log = structlog.get_logger()
 

@@ -22,8 +22,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from seedbank.errors import UsageError
-from seedbank.profiles import default_profiles_dir
+from seedbank.adapters.profiles import default_profiles_dir
+from seedbank.domain.errors import UsageError
 
 
 class Settings(BaseSettings):

@@ -1,4 +1,5 @@
-"""Prefect tasks: one per stage of a seed run, each a thin call into `seedbank.stages`.
+"""Prefect tasks: one per stage of a seed run, each a thin call into
+`seedbank.services.seeding.stages`.
 
 No caching (their inputs are live connections and run state) and no result
 persistence: a retried flow run redoes only what its checkpoints say is missing.
@@ -9,10 +10,11 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from seedbank import evidence, stages
 from seedbank.bootstrap import Wiring
-from seedbank.stages import RunState
-from seedbank.telemetry import stage
+from seedbank.observability.logs import stage
+from seedbank.services import evidence
+from seedbank.services.seeding import stages
+from seedbank.services.seeding.stages import RunState
 
 
 @task(name="guards", cache_policy=NO_CACHE, persist_result=False)

@@ -15,7 +15,7 @@ from factories.pii.catalog import PII_CATALOG
 from factories.rows import credit, ledger, parties
 from factories.rows.parties import Row
 from factories.spec import ENTITIES
-from seedbank.models import DOMAIN_TABLES, column_names, table_name
+from seedbank.domain.models import DOMAIN_TABLES, column_names, table_name
 
 RowFn = Callable[[RowContext, int, "str | None"], Row]
 

@@ -19,7 +19,7 @@ import httpx
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from seedbank.redaction import scrub_text
+from seedbank.observability.redaction import scrub_text
 
 ATTEMPTS = 2
 

@@ -30,6 +30,43 @@ class AuditEvent:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Subject:
+    """Who acted on which env/tenant (and run): what every audit row of one operation shares."""
+
+    tenant_id: uuid.UUID
+    env: str
+    tenant: str
+    actor: str
+    run_id: uuid.UUID | None = None
+
+
+def note(
+    url: str,
+    who: Subject,
+    *,
+    event: str,
+    outcome: str,
+    reason: str,
+    detail: dict[str, Any] | None = None,
+) -> uuid.UUID:
+    """Append one audit row about `who` (`record` on its own committed connection)."""
+    return record(
+        url,
+        AuditEvent(
+            tenant_id=who.tenant_id,
+            env=who.env,
+            tenant=who.tenant,
+            event=event,
+            outcome=outcome,
+            reason=reason,
+            actor=who.actor,
+            run_id=who.run_id,
+            detail=detail or {},
+        ),
+    )
+
+
 def record(url: str, event: AuditEvent) -> uuid.UUID:
     """Append one audit row; returns its id."""
     audit_id = uuid.uuid4()  # an audit row is an event, not seeded data: no determinism needed

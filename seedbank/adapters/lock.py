@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from seedbank.adapters.postgres import bind_tenant, connect
-from seedbank.errors import LockHeld
+from seedbank.domain.errors import LockHeld
 
 LEASE_TTL = timedelta(minutes=5)
 POLL_SECONDS = 0.5

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, pool
 from sqlalchemy.exc import OperationalError
 
 from seedbank.adapters.postgres import describe, sqlalchemy_url, with_database
-from seedbank.errors import DatabaseUnavailable
+from seedbank.domain.errors import DatabaseUnavailable
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from seedbank.errors import DatabaseUnavailable
+from seedbank.domain.errors import DatabaseUnavailable
 
 CONNECT_TIMEOUT_S = 5
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from seedbank.errors import DependencyUnavailable, VerificationFailed
-from seedbank.redaction import scrub_text
+from seedbank.domain.errors import DependencyUnavailable, VerificationFailed
+from seedbank.observability.redaction import scrub_text
 
 #: States a flow run never leaves.
 FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import redis
 
-from seedbank.errors import BrokerUnavailable
+from seedbank.domain.errors import BrokerUnavailable
 
 # Returns strings: Redis truncates Lua numbers to integers on the way out.
 _TAKE = """

@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 
 from seedbank.adapters.postgres import bind_tenant
-from seedbank.errors import NonDeterministic
+from seedbank.domain.errors import NonDeterministic
 
 
 @dataclass(frozen=True)

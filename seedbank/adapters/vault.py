@@ -17,7 +17,7 @@ from typing import Any
 import hvac
 import requests
 
-from seedbank.errors import SaltMismatch, VaultUnavailable
+from seedbank.domain.errors import SaltMismatch, VaultUnavailable
 
 TIMEOUT_S = 5
 SALT_BYTES = 32

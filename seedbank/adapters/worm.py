@@ -17,7 +17,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
-from seedbank.errors import WormMisconfigured, WormUnavailable
+from seedbank.domain.errors import WormMisconfigured, WormUnavailable
 
 CLIENT_CONFIG = Config(
     connect_timeout=3, read_timeout=10, retries={"max_attempts": 2, "mode": "standard"}

@@ -27,7 +27,7 @@ import jsonschema_rs
 import yaml
 
 from seedbank.api.violations import describe
-from seedbank.models import DOMAIN_TABLES, table_name
+from seedbank.domain.models import DOMAIN_TABLES, table_name
 
 ENTITY_RESOURCES: Mapping[str, str] = MappingProxyType(
     {

@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 
 from seedbank.adapters.postgres import bind_tenant, connect
-from seedbank.errors import DatabaseUnavailable
+from seedbank.domain.errors import DatabaseUnavailable
 
 WAIT_FOR_CONNECTION_S = 5.0
 

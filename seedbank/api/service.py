@@ -29,15 +29,15 @@ from psycopg.conninfo import conninfo_to_dict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from factories.spec import tenant_uuid
+from seedbank.adapters.profiles import load_profile
 from seedbank.adapters.ratelimit import TokenBucket, bucket_key
 from seedbank.api.contract import ENTITY_RESOURCES, representation
 from seedbank.api.counters import RequestLog
 from seedbank.api.db import ConnectionPool, read_one, read_page
 from seedbank.api.settings import ApiSettings
 from seedbank.api.tokens import TenantScope, verify_token
-from seedbank.errors import DependencyUnavailable, ManifestError, ProfileNotFound
-from seedbank.models import DOMAIN_TABLES, column_names, table_name
-from seedbank.profiles import load_profile
+from seedbank.domain.errors import DependencyUnavailable, ManifestError, ProfileNotFound
+from seedbank.domain.models import DOMAIN_TABLES, column_names, table_name
 from seedbank.settings import Settings
 
 PREFIX = "/api/v1"

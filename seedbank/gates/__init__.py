@@ -6,7 +6,13 @@ after a normal seed, inside the dry-run transaction, or by `seed_data verify`.
 """
 
 from seedbank.gates.model import GateFailure, GateResult, GateTarget
-from seedbank.gates.runner import GATE_NAMES, failed, failure_sentence, run_gates
+from seedbank.gates.runner import (
+    GATE_NAMES,
+    failed,
+    failure_sentence,
+    run_gates,
+    run_gates_rolled_back,
+)
 from seedbank.gates.smoke import SmokeConfig, smoke_config
 
 __all__ = [
@@ -18,5 +24,6 @@ __all__ = [
     "failed",
     "failure_sentence",
     "run_gates",
+    "run_gates_rolled_back",
     "smoke_config",
 ]

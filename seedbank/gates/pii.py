@@ -14,9 +14,9 @@ from sqlalchemy import String
 
 from factories.keys import cpf_check_digits
 from factories.pii import PII_CATALOG, PiiChecker
+from seedbank.domain.models import DOMAIN_TABLES, table_name
 from seedbank.gates.model import Failures, GateContext, GateResult
 from seedbank.gates.rows import dataset_select, stream
-from seedbank.models import DOMAIN_TABLES, table_name
 
 # RFC 2606 / RFC 6761 names that can never be a real mailbox.
 RESERVED_DOMAINS = frozenset({"example.com", "example.net", "example.org"})

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from psycopg import sql
 
+from seedbank.domain.models import CONTROL_TABLES, DOMAIN_TABLES, table_name
 from seedbank.gates.model import Failures, GateContext, GateResult
-from seedbank.models import CONTROL_TABLES, DOMAIN_TABLES, table_name
 
 LIMIT = 50  # rows listed per broken rule: enough to act on, bounded on a broken dataset
 

@@ -18,9 +18,9 @@ from psycopg import sql
 
 from seedbank.adapters import audit
 from seedbank.adapters.postgres import bind_tenant
-from seedbank.errors import SeedbankError
+from seedbank.domain.errors import SeedbankError
+from seedbank.domain.models import CONTROL_TABLES, DOMAIN_TABLES, table_name
 from seedbank.gates.model import Failures, GateContext, GateResult
-from seedbank.models import CONTROL_TABLES, DOMAIN_TABLES, table_name
 
 RLS_REFUSED = "42501"  # insufficient_privilege: "new row violates row-level security policy"
 
@@ -120,27 +120,21 @@ def _audit(
         failures.add("seed_audit", None, None, "no audit connection: the refusal is not on record")
         return None
     try:
-        audit_id = audit.record(
+        audit_id = audit.note(
             target.audit_url,
-            audit.AuditEvent(
-                tenant_id=target.tenant_id,
-                env=target.env,
-                tenant=target.tenant,
-                event="rls_probe_refused",
-                outcome="refused" if refused else "failed",
-                reason=(
-                    f"verification probe: PostgreSQL refused {len(refused)} cross-tenant writes"
-                    " as the application role"
-                ),
-                actor=target.actor,
-                run_id=target.run_id,
-                detail={
-                    "probe_tenant_id": str(other),
-                    "tables": refused,
-                    "sqlstate": RLS_REFUSED,
-                    "dry_run": target.dry_run,
-                },
+            audit.Subject(target.tenant_id, target.env, target.tenant, target.actor, target.run_id),
+            event="rls_probe_refused",
+            outcome="refused" if refused else "failed",
+            reason=(
+                f"verification probe: PostgreSQL refused {len(refused)} cross-tenant writes"
+                " as the application role"
             ),
+            detail={
+                "probe_tenant_id": str(other),
+                "tables": refused,
+                "sqlstate": RLS_REFUSED,
+                "dry_run": target.dry_run,
+            },
         )
     except SeedbankError as exc:
         failures.add("seed_audit", None, None, f"the refusal could not be audited ({exc.message})")

@@ -8,8 +8,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from seedbank.domain.models import DOMAIN_TABLES, column_names, table_name
 from seedbank.gates.model import GateTarget
-from seedbank.models import DOMAIN_TABLES, column_names, table_name
 
 ENTITY_ORDER: tuple[str, ...] = tuple(table_name(m) for m in DOMAIN_TABLES)
 COLUMNS: dict[str, tuple[str, ...]] = {table_name(m): column_names(m) for m in DOMAIN_TABLES}

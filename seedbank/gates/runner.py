@@ -9,11 +9,13 @@ run rolls back everything it wrote.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Sequence
 
 import psycopg
 from psycopg.pq import TransactionStatus
 
+from seedbank.adapters.postgres import bind_tenant, connect
 from seedbank.gates.contract import contract_gate
 from seedbank.gates.invariants import invariants_gate
 from seedbank.gates.model import GateContext, GateFailure, GateResult, GateTarget, Reader
@@ -35,6 +37,22 @@ GATE_NAMES: tuple[str, ...] = (
     "determinism",
     "api-smoke",
 )
+
+
+def run_gates_rolled_back(
+    url: str,
+    tenant_id: uuid.UUID,
+    target: GateTarget,
+    *,
+    salt: bytes | None,
+    smoke: SmokeConfig | None = None,
+) -> list[GateResult]:
+    """Every gate over what the database at `url` holds now: on a connection of its own,
+    bound to the tenant, in a transaction that is rolled back (the gates only read; the
+    RLS probe's refused writes leave nothing)."""
+    with connect(url) as conn, conn.transaction(force_rollback=True):
+        bind_tenant(conn, tenant_id)
+        return run_gates(conn, target, salt=salt, smoke=smoke)
 
 
 def run_gates(

@@ -10,10 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+import redis
+
 from seedbank.api.tokens import mint_token
+from seedbank.gates.api_probe import run_smoke
 from seedbank.gates.model import Failures, GateContext, GateResult
 from seedbank.gates.rows import ENTITY_ORDER, dataset_select
-from seedbank.smoke import run_smoke
 
 SAMPLE_IDS = 5
 """Ids per entity the smoke may request."""
@@ -42,7 +45,7 @@ def smoke_config(redis_url: str, rate_limit: Any) -> SmokeConfig | None:
     SEEDBANK_API_TOKEN is used as is; otherwise a short-lived token is minted with the
     service's SEEDBANK_API_TOKEN_KEY (the reference service and CI hold it).
     """
-    from seedbank.settings import Settings
+    from seedbank.settings import Settings  # noqa: PLC0415  lazy: only when used
 
     settings = Settings()
     if not settings.api_base_url:
@@ -59,8 +62,6 @@ def smoke_config(redis_url: str, rate_limit: Any) -> SmokeConfig | None:
 
 def _served_database(base_url: str) -> str | None:
     """The database the API reads (from its health answer), or None when it does not say."""
-    import httpx
-
     try:
         body = httpx.get(f"{base_url}/api/v1/health", timeout=5).json()
     except (httpx.HTTPError, ValueError):
@@ -97,8 +98,6 @@ def api_smoke_gate(ctx: GateContext, config: SmokeConfig | None) -> GateResult:
             "skipped",
             {"reason": f"the API at {config.base_url} serves database {served!r}, not {ours!r}"},
         )
-    import redis
-
     sample: dict[str, list[str]] = {}
     for entity in ENTITY_ORDER:
         if entity == "tenant":

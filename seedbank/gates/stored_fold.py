@@ -3,7 +3,7 @@
 `factories.digest` defines a row's canonical bytes and the entity fold (sum of the rows'
 SHA-256 digests mod 2**256). Reading a million rows back into Python to re-encode them
 costs ~17 µs a row; here the server builds the same bytes per row from the column types
-of `seedbank.models`, digests them with `sha256()` and sums each digest's five words
+of `seedbank.domain.models`, digests them with `sha256()` and sums each digest's five words
 (7+7+7+7+4 bytes), so only 5 sums and a count cross the wire. `fold_from_word_sums` turns them into
 the fold. Byte equality with `factories.digest.encode_row` is what the determinism gate
 relies on: tests/integration/test_stored_fold.py holds the two equal on every entity and
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from psycopg import sql
 from sqlalchemy import Date, DateTime, Integer, Numeric, String, Uuid
 
-from seedbank.models import DOMAIN_TABLES, table_name
+from seedbank.domain.models import DOMAIN_TABLES, table_name
 
 WORD_BYTES = (7, 7, 7, 7, 4)
 """A SHA-256 digest cut into words below 64 bits, so each is a non-negative bigint whose

@@ -14,17 +14,23 @@ from celery import Task, shared_task
 from celery.signals import worker_process_init, worker_ready
 
 from factories.planner import BatchSpec
-from seedbank import metrics
 from seedbank.adapters.concurrency import TenantSemaphore, release_stale
 from seedbank.adapters.postgres import connect
 from seedbank.adapters.sink import BatchSink
-from seedbank.adapters.vault import Salt, VaultClient
-from seedbank.alerts import init_sentry
-from seedbank.batches import RunContext, execute_batch, load_run_context
-from seedbank.errors import BrokerUnavailable, DatabaseUnavailable, SeedbankError, VaultUnavailable
+from seedbank.adapters.vault import Salt
+from seedbank.bootstrap import vault_client
+from seedbank.domain.errors import (
+    BrokerUnavailable,
+    DatabaseUnavailable,
+    SeedbankError,
+    VaultUnavailable,
+)
+from seedbank.observability import metrics
+from seedbank.observability.alerts import init_sentry
+from seedbank.observability.logs import configure_logging
+from seedbank.observability.tracing import configure_tracing
+from seedbank.services.seeding.batches import RunContext, execute_batch, load_run_context
 from seedbank.settings import Settings, settings_or_exit
-from seedbank.telemetry import configure_logging
-from seedbank.tracing import configure_tracing
 
 _SETTINGS = settings_or_exit()  # Celery imports this module: a bad setting is one sentence
 #: Databases a worker may write to: the demo's and the test suite's scratch ones.
@@ -46,11 +52,7 @@ class _WorkerState:
         self.conns: dict[str, psycopg.Connection] = {}
         self.runs: dict[uuid.UUID, RunContext] = {}
         self.salts: dict[uuid.UUID, Salt] = {}
-        self.vault = VaultClient(
-            self.settings.vault_addr,
-            self.settings.vault_token.get_secret_value() if self.settings.vault_token else None,
-            kv_mount=self.settings.vault_kv_mount,
-        )
+        self.vault = vault_client(self.settings)
         self.redis = redis.Redis.from_url(
             self.settings.redis_url, socket_timeout=3, socket_connect_timeout=3
         )

@@ -28,8 +28,8 @@ from seedbank.api.contract import ENTITY_RESOURCES, document
 from seedbank.api.settings import ApiSettings
 from seedbank.api.tokens import mint_token
 from seedbank.cli import main
-from seedbank.manifest import RateLimit, parse_manifest
-from seedbank.smoke import SmokeResult, run_smoke
+from seedbank.domain.manifest import RateLimit, parse_manifest
+from seedbank.gates.api_probe import SmokeResult, run_smoke
 from tests.support.api_server import api_settings, serve_api
 from tests.support.world import World, isolated_world, vault, write_profile
 

@@ -18,9 +18,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sentry_sdk.transport import Transport
 
-from seedbank import alerts
 from seedbank.cli import main
-from seedbank.tracing import configure_tracing
+from seedbank.observability import alerts
+from seedbank.observability.tracing import configure_tracing
 from seedbank.worker.celery_app import make_app
 from tests.support.world import World
 

@@ -12,6 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.sorting import FlowRunSort
+from prefect.states import AwaitingRetry
 
 from seedbank.cli import main
 from tests.support.stackenv import REPO
@@ -118,11 +122,6 @@ def test_deployment_run_exits_0_on_success_and_1_when_a_guard_fails(world: World
 
 def test_a_failed_flow_run_retried_like_the_ui_does_completes(world: World) -> None:
     """The UI's Retry puts the same flow run back to AwaitingRetry; the worker re-runs it."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.objects import StateType
-    from prefect.client.schemas.sorting import FlowRunSort
-    from prefect.states import AwaitingRetry
-
     world.edit_profile(**{"pii.salt_version": 9})
     failed = _deployment_run(world)
     assert failed.returncode == 1

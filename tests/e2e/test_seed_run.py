@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from seedbank.cli import main
-from seedbank.manifest import parse_manifest
+from seedbank.domain.manifest import parse_manifest
 from tests.support.databases import temporary_database
 from tests.support.world import World, s3, vault
 

@@ -18,9 +18,9 @@ import psycopg
 import pytest
 
 from flows.verify import verify as verify_flow
+from seedbank.adapters.profiles import default_profiles_dir
 from seedbank.cli import main
-from seedbank.errors import VerificationFailed
-from seedbank.profiles import default_profiles_dir
+from seedbank.domain.errors import VerificationFailed
 from tests.support.api_server import api_settings, serve_api
 from tests.support.world import World, s3, write_profile
 

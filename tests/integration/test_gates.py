@@ -17,11 +17,11 @@ import psycopg
 import pytest
 
 from factories.digest import combine_folds
-from seedbank import stages
 from seedbank.adapters.postgres import bind_tenant
+from seedbank.adapters.profiles import load_profile
 from seedbank.adapters.vault import Salt
 from seedbank.gates import GateResult, GateTarget, run_gates
-from seedbank.profiles import load_profile
+from seedbank.services.seeding import stages
 from tests.support.databases import ScratchDatabase
 from tests.support.world import write_profile
 

@@ -19,9 +19,9 @@ from psycopg import sql
 from sqlalchemy import Date, DateTime, Integer, Numeric, String, Uuid
 
 from factories.digest import fold_rows
+from seedbank.domain.models import DOMAIN_TABLES, table_name
 from seedbank.gates.rows import COLUMNS, ENTITY_ORDER
 from seedbank.gates.stored_fold import fold_from_word_sums, fold_select
-from seedbank.models import DOMAIN_TABLES, table_name
 from tests.support.databases import ScratchDatabase
 
 VARIANTS = 3

@@ -22,10 +22,10 @@ import yaml
 from hypothesis import strategies as st
 
 from factories.planner import BatchSpec, generate_batch
-from seedbank import guards
-from seedbank.batches import RunContext
-from seedbank.dataset import dataset_spec
-from seedbank.manifest import Manifest
+from seedbank.domain import guards
+from seedbank.domain.manifest import Manifest
+from seedbank.services.seeding.batches import RunContext
+from seedbank.services.seeding.dataset import dataset_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILES = sorted((ROOT / "profiles").glob("*/*.yaml"))
@@ -150,7 +150,7 @@ def environ(values: dict[str, str]) -> Iterator[None]:
 
 def run_cli(argv: list[str], env: dict[str, str] | None = None) -> Outcome:
     """`seed_data argv` in this process, with a terminal's strict UTF-8 stdout."""
-    from seedbank.cli import main
+    from seedbank.cli import main  # noqa: PLC0415  lazy: only when used
 
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
     err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace")

@@ -23,9 +23,9 @@ import yaml
 from factories.spec import tenant_uuid
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import bind_tenant
+from seedbank.adapters.profiles import default_profiles_dir
 from seedbank.adapters.vault import VaultClient, salt_path
-from seedbank.models import DOMAIN_TABLES, table_name
-from seedbank.profiles import default_profiles_dir
+from seedbank.domain.models import DOMAIN_TABLES, table_name
 from tests.support.databases import ScratchDatabase, temporary_database
 
 

@@ -10,8 +10,8 @@ import yaml
 from bench.ceiling import share
 from bench.scratch import redis_db, scaled_volumetry
 from seedbank.adapters.postgres import with_database
-from seedbank.manifest import parse_manifest
-from seedbank.profiles import default_profiles_dir
+from seedbank.adapters.profiles import default_profiles_dir
+from seedbank.domain.manifest import parse_manifest
 
 
 @pytest.mark.parametrize("fraction", [0.001, 0.02, 0.1, 0.37, 1.0])

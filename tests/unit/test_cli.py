@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from seedbank.cli import main
-from seedbank.errors import EXIT_CODES
+from seedbank.domain.errors import EXIT_CODES
 
 
 def test_validate_profiles_reports_each_file(

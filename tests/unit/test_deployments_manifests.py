@@ -13,7 +13,7 @@ import typer
 import yaml
 
 from seedbank.cli import app
-from seedbank.postsync_run import CANCEL_GRACE_S
+from seedbank.services.postsync import CANCEL_GRACE_S
 
 REPO = Path(__file__).resolve().parents[2]
 KUBE = REPO / "deployments" / "kubernetes"

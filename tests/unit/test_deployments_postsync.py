@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from seedbank.adapters.argocd import Rollback, previous_deployment
-from seedbank.errors import UsageError
-from seedbank.postsync import coerce_params, parse_pairs
+from seedbank.domain.errors import UsageError
+from seedbank.services.postsync import coerce_params, parse_pairs
 
 # The parameter schema Prefect stores for the `seed` flow (deployment seed/tenant).
 SCHEMA: dict[str, Any] = {

@@ -10,9 +10,9 @@ import pytest
 
 from factories.keys import cpf_check_digits
 from factories.pii import Masker, PiiChecker
-from seedbank import conformance
 from seedbank.gates.model import MAX_LISTED_FAILURES, Failures, GateFailure, GateResult
 from seedbank.gates.pii import raw_pii
+from seedbank.services import conformance
 
 SALT = secrets.token_bytes(32)
 TENANT = "t-unit"

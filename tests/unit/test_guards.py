@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
-from seedbank import guards
-from seedbank.profiles import default_profiles_dir, load_profile
+from seedbank.adapters.profiles import default_profiles_dir, load_profile
+from seedbank.domain import guards
 
 DEV = load_profile(default_profiles_dir(), env="dev", tenant="acme").manifest
 HOMOLOG = load_profile(default_profiles_dir(), env="homolog", tenant="acme").manifest

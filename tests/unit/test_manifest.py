@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 import yaml
 
-from seedbank.errors import ManifestError, ProfileNotFound, UsageError
-from seedbank.manifest import HARD_CAPS, parse_manifest
-from seedbank.profiles import (
+from seedbank.adapters.profiles import (
     check_target,
     default_profiles_dir,
     load_profile,
     validate_all,
 )
+from seedbank.domain.errors import ManifestError, ProfileNotFound, UsageError
+from seedbank.domain.manifest import HARD_CAPS, parse_manifest
 
 PROFILES = default_profiles_dir()
 

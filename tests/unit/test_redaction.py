@@ -6,8 +6,8 @@ import json
 
 import structlog
 
-from seedbank.redaction import REDACTED, redact, scrub_text
-from seedbank.telemetry import redaction_processor
+from seedbank.observability.logs import redaction_processor
+from seedbank.observability.redaction import REDACTED, redact, scrub_text
 
 
 def test_catalogued_keys_are_dropped_at_any_depth() -> None:

@@ -7,9 +7,9 @@ import random
 import pytest
 
 from factories.planner import BatchSpec
-from seedbank.models import ENTITY_PARENTS
-from seedbank.schedule import Schedule, heights
-from seedbank.stages import ENTITY_ORDER
+from seedbank.domain.models import ENTITY_PARENTS
+from seedbank.services.seeding.schedule import Schedule, heights
+from seedbank.services.seeding.stages import ENTITY_ORDER
 
 
 def _batches(counts: dict[str, int], size: int) -> list[BatchSpec]:

@@ -7,12 +7,12 @@ import random
 import httpx
 import pytest
 
+from seedbank.adapters.paced import backoff as _backoff
+from seedbank.adapters.paced import retry_after, retryable
 from seedbank.api.contract import ENTITY_RESOURCES
 from seedbank.api.tokens import mint_token, verify_token
-from seedbank.manifest import Backoff, RateLimit
-from seedbank.paced import backoff as _backoff
-from seedbank.paced import retry_after, retryable
-from seedbank.smoke import _plan, limit_rpm
+from seedbank.domain.manifest import Backoff, RateLimit
+from seedbank.gates.api_probe import _plan, limit_rpm
 
 KEY = "k" * 40
 BACKOFF = Backoff(base_seconds=0.5, max_seconds=4, jitter=0.2, max_retries=5)

@@ -19,7 +19,7 @@ from factories.banking import (
 )
 from factories.planner import TEST_ONLY_SALT, BatchSpec, generate_batch
 from factories.spec import ENTITIES
-from seedbank.models import column_names
+from seedbank.domain.models import column_names
 from tests.unit.factories.support import GOLDEN_SALT, golden_spec
 
 

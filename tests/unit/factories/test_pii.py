@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import random
 from datetime import date
 
@@ -146,8 +147,6 @@ def test_checker_refuses_uncatalogued_fields_and_weak_salts() -> None:
 
 
 def test_fast_hmac_equals_the_standard_one() -> None:
-    import hmac
-
     for key in (b"", b"k" * 32, b"k" * 64, b"k" * 100):
         assert Hmac256(key).digest(b"value") == hmac.digest(key, b"value", "sha256")
 

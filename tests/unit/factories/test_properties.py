@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from factories.keys import Feistel, entity_key
 from factories.planner import GeneratedBatch
 from factories.spec import DatasetSpec, tenant_uuid
-from seedbank.models import DOMAIN_TABLES, table_name
+from seedbank.domain.models import DOMAIN_TABLES, table_name
 from tests.unit.factories.support import OTHER_SALT, generate_all
 
 FKS: dict[str, dict[str, str]] = {

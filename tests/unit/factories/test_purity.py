@@ -21,7 +21,7 @@ FORBIDDEN_ATTRS = {
     ("os", "getenv"), ("logging", "basicConfig"), ("random", "random"), ("random", "seed"),
 }  # fmt: skip
 FORBIDDEN_NAMES = {"open", "uuid4", "uuid1", "getenv", "environ", "basicConfig", "input", "print"}
-ALLOWED_SEEDBANK = {"seedbank.models"}
+ALLOWED_SEEDBANK = {"seedbank.domain.models"}
 
 
 def _import_violations(node: ast.AST, where: str) -> list[str]:
@@ -30,7 +30,8 @@ def _import_violations(node: ast.AST, where: str) -> list[str]:
         modules = [a.name for a in node.names]
     elif isinstance(node, ast.ImportFrom):
         base = node.module or ""
-        modules = [f"{base}.{a.name}" if base == "seedbank" else base for a in node.names]
+        packages = {"seedbank", "seedbank.domain"}
+        modules = [f"{base}.{a.name}" if base in packages else base for a in node.names]
         found += [f"{where} imports {a.name}" for a in node.names if a.name in FORBIDDEN_NAMES]
     else:
         return found
@@ -38,7 +39,7 @@ def _import_violations(node: ast.AST, where: str) -> list[str]:
         if mod in FORBIDDEN_MODULES or mod.split(".")[0] in FORBIDDEN_MODULES:
             found.append(f"{where} imports {mod}")
         if mod.startswith("seedbank") and mod not in ALLOWED_SEEDBANK:
-            found.append(f"{where} imports {mod} (only seedbank.models is pure)")
+            found.append(f"{where} imports {mod} (only seedbank.domain.models is pure)")
     return found
 
 

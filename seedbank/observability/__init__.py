@@ -1,0 +1,1 @@
+"""Logging, tracing, metrics, alerts, progress and the redaction they all apply."""

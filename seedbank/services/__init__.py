@@ -1,0 +1,1 @@
+"""Use cases: take the wiring, return values; never read the environment."""

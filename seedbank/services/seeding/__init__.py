@@ -1,0 +1,1 @@
+"""One seed run: its state, policy, stages, batches, dispatch and schedule."""

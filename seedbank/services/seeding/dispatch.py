@@ -1,0 +1,238 @@
+"""Dispatching batch jobs to Celery and waiting for them.
+
+`.schedule` decides which batches may go (an entity only after every entity it
+references is written) and in what order; at most `window` batches are in flight, so
+the queue stays short and a freed worker finds the next batch waiting. A batch that
+does not finish within `stall_s` of being sent (its worker was killed, say) is sent
+again: batches are idempotent, the first result wins. On any exit, outstanding jobs
+are revoked and carry an `expires`, so a cancelled run stops landing rows.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from celery import Celery
+from celery.result import AsyncResult
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
+
+from factories.planner import BatchSpec
+from seedbank.domain.errors import BrokerUnavailable, SeedbankError, SeedingFailed, SloExceeded
+from seedbank.services.seeding.schedule import Schedule
+
+log = structlog.get_logger()
+
+PUBLISH_ATTEMPTS = 3
+POLL_S = 0.05
+"""Result polling tick: a window of ≤ 32 batches costs ≤ 32 Redis GETs per tick."""
+
+
+@dataclass
+class _Pending:
+    batch: BatchSpec
+    results: list[AsyncResult] = field(default_factory=list)
+    sent_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class DispatchTarget:
+    run_id: uuid.UUID
+    tenant_id: uuid.UUID
+    database: str
+    queue: str
+
+
+def _broker_down(exc: Exception) -> BrokerUnavailable:
+    return BrokerUnavailable(
+        f"the Celery broker is unreachable ({type(exc).__name__})",
+        fix="start Redis with `make up` or check SEEDBANK_BROKER_URL; the run stopped",
+    )
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        app: Celery,
+        target: DispatchTarget,
+        *,
+        stall_s: float,
+        expires_s: float,
+        window: int = 16,
+        deadline: datetime | None = None,
+    ) -> None:
+        self._app = app
+        self._target = target
+        self._window = window
+        self._patience_s = max(60.0, 3 * stall_s)
+        self._no_consumer_since: float | None = None
+        self._asked_at = -1e9
+        self._stall_s = stall_s
+        self._expires_s = expires_s
+        self._outstanding: list[AsyncResult] = []
+        self._deadline = deadline
+
+    def ensure_consumers(self) -> None:
+        """Ask every worker to consume this run's queue; fail closed when none answers."""
+        if not self._ask_consumers():
+            raise SeedingFailed(
+                f"no Celery worker answered to consume {self._target.queue}",
+                fix="start the workers with `make up`; nothing was written",
+            )
+
+    def _ask_consumers(self) -> bool:
+        try:
+            # The first reply proves a consumer; the broadcast reaches every worker anyway.
+            replies = self._app.control.add_consumer(
+                self._target.queue, reply=True, timeout=2.0, limit=1
+            )
+        except (KombuOperationalError, RedisError, OSError) as exc:
+            raise _broker_down(exc) from None
+        return bool(replies)
+
+    def _send(self, batch: BatchSpec) -> AsyncResult:
+        kwargs = {
+            "run_id": str(self._target.run_id),
+            "tenant_id": str(self._target.tenant_id),
+            "database": self._target.database,
+            "entity": batch.entity,
+            "start": batch.start,
+            "stop": batch.stop,
+        }
+        for attempt in range(PUBLISH_ATTEMPTS):
+            try:
+                result = self._app.send_task(
+                    "seedbank.seed_batch",
+                    kwargs=kwargs,
+                    queue=self._target.queue,
+                    expires=self._expires_s,
+                )
+            except (KombuOperationalError, RedisError, OSError) as exc:
+                if attempt == PUBLISH_ATTEMPTS - 1:
+                    raise _broker_down(exc) from None
+                time.sleep(0.5 * (attempt + 1))
+            else:
+                self._outstanding.append(result)
+                return result
+        raise AssertionError("unreachable")
+
+    def run(
+        self,
+        schedule: Schedule,
+        *,
+        on_done: Callable[[dict[str, Any]], None],
+        on_released: Callable[[str], None] = lambda entity: None,
+        on_finished: Callable[[str], None] = lambda entity: None,
+    ) -> list[dict[str, Any]]:
+        """Every batch of `schedule`, at most `window` in flight; outcomes as they land."""
+        pending: list[_Pending] = []
+        done: list[dict[str, Any]] = []
+        released = finished = 0  # schedule events already reported
+        while True:
+            for entity in schedule.released[released:]:
+                on_released(entity)
+            for entity in schedule.finished[finished:]:
+                on_finished(entity)
+            released, finished = len(schedule.released), len(schedule.finished)
+            for batch in schedule.take(self._window - len(pending)):
+                item = _Pending(batch=batch, results=[self._send(batch)])
+                item.sent_at = time.monotonic()
+                pending.append(item)
+            if not pending:
+                break
+            time.sleep(POLL_S)
+            check_deadline(self._deadline)
+            still: list[_Pending] = []
+            for item in pending:
+                outcome = self._poll(item)
+                if outcome is None:
+                    still.append(item)
+                    continue
+                done.append(outcome)
+                on_done(outcome)
+                schedule.complete(item.batch)
+            pending = still
+        if not schedule.done:
+            raise AssertionError("the schedule ended with entities never released")
+        return done
+
+    def _poll(self, item: _Pending) -> dict[str, Any] | None:
+        try:
+            for result in item.results:
+                if result.state == "SUCCESS":
+                    value = result.get(timeout=1, propagate=False)
+                    return dict(value)
+                if result.state == "FAILURE":
+                    raise _as_error(result.result, item.batch)
+        except (KombuOperationalError, RedisError, OSError) as exc:
+            raise _broker_down(exc) from None
+        if time.monotonic() - item.sent_at > self._stall_s:
+            log.warning(
+                "batch stalled, re-dispatching",
+                entity=item.batch.entity,
+                start=item.batch.start,
+                stop=item.batch.stop,
+            )
+            self._reconsume()
+            item.results.append(self._send(item.batch))
+            item.sent_at = time.monotonic()
+        return None
+
+    def _reconsume(self) -> None:
+        """After a stall, have the (perhaps restarted) workers consume the run's queue again.
+
+        A supervisor restarting a killed worker may take a while: keep asking at each
+        stall, and give up once none has answered for `_patience_s`.
+        """
+        now = time.monotonic()
+        if now - self._asked_at < min(self._stall_s / 2, 5.0):
+            return  # a window of batches stalls at once: one question answers for all
+        self._asked_at = now
+        if self._ask_consumers():
+            self._no_consumer_since = None
+            return
+        if self._no_consumer_since is None:
+            self._no_consumer_since = now
+        waited = now - self._no_consumer_since
+        if waited > self._patience_s:
+            raise SeedingFailed(
+                f"no Celery worker has answered for {waited:.0f} s to consume {self._target.queue}",
+                fix="start the workers with `make up`, then re-run: written batches are kept",
+            )
+        log.warning("no Celery worker answered; asking again at the next stall")
+
+    def revoke_outstanding(self) -> None:
+        for result in self._outstanding:
+            if not result.ready():
+                try:
+                    result.revoke()
+                except (KombuOperationalError, RedisError, OSError):
+                    return  # they carry `expires`: a dead broker cannot deliver them later
+        self._outstanding.clear()
+
+
+def check_deadline(deadline: datetime | None) -> None:
+    """Abort when the run is 20 % past its env's SLO: stop dispatching (NFR-001).
+
+    Batches already written keep their checkpoints, so a later run resumes cleanly.
+    """
+    if deadline is not None and datetime.now(UTC) > deadline:
+        raise SloExceeded(
+            f"the run exceeded its SLO budget by more than 20 % (deadline {deadline:%H:%M:%S}Z)",
+            fix="re-run in a quieter window or lower the volumetry: finished batches are kept",
+        )
+
+
+def _as_error(exc: object, batch: BatchSpec) -> SeedbankError:
+    if isinstance(exc, SeedbankError):
+        return exc
+    return SeedingFailed(
+        f"batch {batch.entity}[{batch.start}:{batch.stop}] failed: {type(exc).__name__}",
+        fix="see the Celery worker log, then re-run: batches already written are kept",
+    )
