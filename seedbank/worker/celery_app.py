@@ -55,6 +55,18 @@ CONFIG = dict(
 )
 
 #: The worker's app (`celery -A seedbank.worker.celery_app worker`).
-from seedbank.settings import settings_or_exit  # noqa: E402 - only the worker's app needs it
+from seedbank.domain.errors import UsageError  # noqa: E402
+from seedbank.settings import Settings  # noqa: E402
 
-app = make_app(settings_or_exit().broker_url)  # a bad SEEDBANK_* setting: one sentence, exit 2
+
+def _broker_url() -> str:
+    """The CLI imports this module before it reads Settings itself and refuses a malformed
+    variable in its own sentence; the worker refuses it when it imports its jobs module
+    (`settings_or_exit`). Neither may die here with a traceback."""
+    try:
+        return Settings().broker_url
+    except UsageError:
+        return DEFAULT_BROKER_URL
+
+
+app = make_app(_broker_url())
