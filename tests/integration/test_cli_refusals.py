@@ -108,3 +108,19 @@ def test_issue_15_reproducers_end_in_their_documented_code(
     err = capsys.readouterr().err
     assert needle in err
     assert err.count("\n") == 1
+
+
+def test_a_malformed_setting_in_a_fresh_process_is_the_cli_sentence() -> None:
+    """In a fresh process `plan` imports the Celery app before reading Settings: the
+    sentence must still be the CLI's, exit 2, without the value."""
+    result = subprocess.run(
+        [str(SEED_DATA), "plan", "--tenant=acme", "--env=dev"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SEEDBANK_SLO_SECONDS": "s3cr3t"},
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("seed_data: error: environment variable SEEDBANK_SLO_SECONDS")
+    assert result.stderr.count("\n") == 1
+    assert "s3cr3t" not in result.stderr
