@@ -42,7 +42,9 @@ TARGET_SECONDS = 2400.0
 @contextmanager
 def _dr_target() -> Iterator[None]:
     """Point this process at SEEDBANK_DR_DATABASE_URL, when a separate DR target is given."""
-    target = os.environ.get("SEEDBANK_DR_DATABASE_URL")
+    from seedbank.settings import Settings  # noqa: PLC0415  lazy: only when used
+
+    target = Settings().dr_database_url
     previous = os.environ.get("SEEDBANK_DATABASE_URL")
     if target:
         os.environ["SEEDBANK_DATABASE_URL"] = target

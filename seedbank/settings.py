@@ -5,10 +5,21 @@ Only entry points and adapters' wiring read these; the pure core never does.
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from seedbank.adapters.profiles import default_profiles_dir
@@ -16,7 +27,7 @@ from seedbank.domain.errors import UsageError
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, env_ignore_empty=True)
 
     def __init__(self, **values: Any) -> None:
         """A malformed variable is the user's input: one sentence, exit 2, never its value
@@ -26,9 +37,9 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             first = exc.errors()[0]
             name = ".".join(str(part) for part in first["loc"]) or "a setting"
+            why = str(first["msg"]).removeprefix("Value error, ")
             raise UsageError(
-                f"environment variable {name} is invalid: {first['msg'][:1].lower()}"
-                f"{first['msg'][1:]}",
+                f"environment variable {name} is invalid: {why[:1].lower()}{why[1:]}",
                 fix=f"correct {name} or unset it to use its default (docs/operations.md)",
             ) from None
 
@@ -71,3 +82,89 @@ class Settings(BaseSettings):
         default_factory=default_profiles_dir,
         validation_alias=AliasChoices("SEEDBANK_PROFILES_DIR"),
     )
+    # Read here, not from os.environ where they are used: each is bounded, and a malformed
+    # one is refused up front in one sentence (exit 2) instead of failing mid-run.
+    slo_seconds: float | None = Field(
+        default=None, gt=0, le=7 * 24 * 3600, allow_inf_nan=False,
+        validation_alias="SEEDBANK_SLO_SECONDS",
+    )  # fmt: skip
+    """Overrides the env's duration budget (NFR-001)."""
+    expurge_grace_hours: float = Field(
+        default=24.0, ge=0, le=24 * 366, allow_inf_nan=False,
+        validation_alias="SEEDBANK_EXPURGE_GRACE_HOURS",
+    )  # fmt: skip
+    tenant_concurrency: int = Field(
+        default=2, ge=1, le=256, validation_alias="SEEDBANK_TENANT_CONCURRENCY"
+    )
+    worker_databases: str = Field(
+        default=r"seedbank(_[a-z0-9_]+)?", max_length=200,
+        validation_alias="SEEDBANK_WORKER_DATABASES",
+    )  # fmt: skip
+    """A regular expression of the database names a Celery worker may write to."""
+    worker_metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, validation_alias="SEEDBANK_WORKER_METRICS_PORT"
+    )
+    pushgateway_url: str | None = Field(default=None, validation_alias="SEEDBANK_PUSHGATEWAY_URL")
+    api_base_url: str | None = Field(default=None, validation_alias="SEEDBANK_API_BASE_URL")
+    api_token: SecretStr | None = Field(default=None, validation_alias="SEEDBANK_API_TOKEN")
+    api_token_key: SecretStr | None = Field(default=None, validation_alias="SEEDBANK_API_TOKEN_KEY")
+    env_name: str | None = Field(default=None, max_length=64, validation_alias="SEEDBANK_ENV_NAME")
+    dr_database_url: str | None = Field(default=None, validation_alias="SEEDBANK_DR_DATABASE_URL")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _one_printable_line(cls, value: Any) -> Any:
+        """No setting holds a control character or a newline (an empty one is unset)."""
+        if isinstance(value, str) and (len(value) > 2048 or not value.isprintable()):
+            raise ValueError("it must be one line of printable text (at most 2048 characters)")
+        return value
+
+    @field_validator("database_url", "admin_database_url", "dr_database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            _url(value, ("postgresql://", "postgres://"))
+            try:  # the same parser psycopg connects with; its message may hold the password
+                conninfo_to_dict(value)
+            except psycopg.Error:
+                raise ValueError("it is not a valid PostgreSQL connection URL") from None
+        return value
+
+    @field_validator("broker_url", "redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        return _url(value, ("redis://", "rediss://"))
+
+    @field_validator("vault_addr", "s3_endpoint_url", "pushgateway_url", "api_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return None if value is None else _url(value, ("http://", "https://")).rstrip("/")
+
+    @field_validator("worker_databases")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error:
+            raise ValueError("it is not a valid regular expression") from None
+        return value
+
+
+def _url(value: str, schemes: tuple[str, ...]) -> str:
+    if not value.startswith(schemes) or " " in value:
+        raise ValueError(f"it must be a URL starting with {' or '.join(schemes)}")
+    try:
+        urlsplit(value).port  # noqa: B018 - parsing it is the check
+    except ValueError:
+        raise ValueError("its port is not a number from 0 to 65535") from None
+    return value
+
+
+def settings_or_exit() -> Settings:
+    """Settings for a process that Celery or Prefect imports: a malformed variable ends it
+    with the one sentence and exit 2, never a traceback from inside an import."""
+    try:
+        return Settings()
+    except UsageError as exc:
+        sys.stderr.write(f"seedbank: error: {exc.sentence()}\n")
+        raise SystemExit(UsageError.exit_code) from None

@@ -153,4 +153,4 @@ def _message(response: httpx.Response) -> str:
         text = body.get("message") or body.get("error") or ""
     except ValueError:
         text = response.text
-    return scrub_text(str(text))[:200]
+    return scrub_text(str(text), 200)

@@ -139,4 +139,4 @@ def _detail(response: httpx.Response) -> str:
         detail = response.json().get("detail", "")
     except ValueError:
         detail = response.text
-    return scrub_text(str(detail))[:300]
+    return scrub_text(str(detail), 300)

@@ -10,8 +10,7 @@ import typer
 
 from seedbank.adapters.profiles import check_target
 from seedbank.cli.common import actor_identity
-from seedbank.domain.errors import UsageError
-from seedbank.domain.manifest import MODES
+from seedbank.domain.inputs import check_mode, check_wait
 from seedbank.settings import Settings
 
 
@@ -25,8 +24,8 @@ def purge(
     from seedbank.services.purge import run_purge  # noqa: PLC0415  lazy: +0.7 s
 
     env_name, tenant_id = check_target(env=env, tenant=tenant)
-    if mode not in MODES:
-        raise UsageError(f"unknown mode {mode!r}", fix=f"use one of {', '.join(MODES)}")
+    check_mode(mode)
+    check_wait(wait)
     deleted = run_purge(
         Settings(),
         env=env_name,
@@ -61,6 +60,7 @@ def forget_cmd(
     from seedbank.services.maintenance import forget_tenant  # noqa: PLC0415  lazy: +2 s (gates)
 
     env_name, tenant_id = check_target(env=env, tenant=tenant)
+    check_wait(wait)
     outcome = forget_tenant(
         wire(), env=env_name, tenant=tenant_id, actor=actor_identity(), wait_seconds=wait
     )

@@ -11,6 +11,7 @@ import typer
 
 from seedbank.adapters.profiles import check_target, load_profile
 from seedbank.cli.common import actor_identity
+from seedbank.domain.inputs import check_mode
 from seedbank.settings import Settings
 
 
@@ -39,6 +40,7 @@ def load_test_cmd(
     from seedbank.services.loadtest_setup import run_load_test  # noqa: PLC0415  lazy: +0.8 s
 
     env_name, tenant_id = check_target(env=env, tenant=tenant)
+    check_mode(mode)
     settings = Settings()
     loaded = load_profile(settings.profiles_dir, env=env_name, tenant=tenant_id)
     result = run_load_test(settings, loaded.manifest, duration_s=duration, mode=mode)

@@ -13,7 +13,7 @@ import typer
 
 from seedbank.cli import admin, datasets, drills, salt, seed, status, verify
 from seedbank.cli.postsync import post_sync
-from seedbank.domain.errors import SeedbankError, UsageError
+from seedbank.domain.errors import SeedbankError, UsageError, one_line
 from seedbank.observability.redaction import scrub_text
 
 app = typer.Typer(
@@ -44,7 +44,7 @@ app.command("status")(status.status_command)
 
 
 def _fail(sentence: str) -> None:
-    typer.echo(f"seed_data: error: {sentence}", err=True)
+    typer.echo(f"seed_data: error: {one_line(sentence, 480)}", err=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("SEEDBANK_DEBUG"):
             raise
         _fail(
-            f"internal error ({type(exc).__name__}: {scrub_text(str(exc))[:200]}); re-run with"
+            f"internal error ({type(exc).__name__}: {scrub_text(str(exc), 200)}); re-run with"
             " SEEDBANK_DEBUG=1 for the traceback and report it."
         )
         return 1

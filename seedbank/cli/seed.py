@@ -17,8 +17,8 @@ import typer
 
 from seedbank.adapters.profiles import LoadedProfile, check_target, load_profile
 from seedbank.cli.common import actor_identity
-from seedbank.domain.errors import DependencyUnavailable, SeedbankError, UsageError
-from seedbank.domain.manifest import MODES
+from seedbank.domain.errors import DependencyUnavailable, SeedbankError, one_line
+from seedbank.domain.inputs import check_mode, check_wait
 from seedbank.settings import Settings
 
 
@@ -57,10 +57,8 @@ def seed(
     settings = Settings()
     actor = actor_identity()
     try:
-        if wait < 0:
-            raise UsageError("--wait must be zero or more seconds", fix="pass e.g. --wait=60")
-        if mode is not None and mode not in MODES:
-            raise UsageError(f"unknown mode {mode!r}", fix=f"use one of {', '.join(MODES)}")
+        check_wait(wait)
+        check_mode(mode)
         env_name, tenant_id = check_target(env=env, tenant=tenant)
         loaded = load_profile(
             settings.profiles_dir, env=env_name, tenant=tenant_id, explicit=profile
@@ -163,8 +161,11 @@ def audit_refusal(
     from factories.spec import tenant_uuid  # noqa: PLC0415  lazy: +0.5 s (models)
     from seedbank.adapters import audit  # noqa: PLC0415  lazy: +0.2 s
 
-    env_name = env or "unknown"
-    tenant_name = tenant or "unknown"
+    # The refused values themselves may be the problem (a lone surrogate from a non-UTF-8
+    # argv, a control character): recorded escaped and cut, as the sentence shows them.
+    env_name = one_line(env, 16) if env else "unknown"
+    tenant_name = one_line(tenant, 64) if tenant else "unknown"
+    actor = one_line(actor, 128)
     try:
         tenant_id = tenant_uuid(env_name[:16], tenant_name[:64] if tenant else "unknown")
     except ValueError:
@@ -193,6 +194,7 @@ def plan_cmd(
     from seedbank.services.plan import render_plan  # noqa: PLC0415  lazy: +0.9 s
 
     env_name, tenant_id = check_target(env=env, tenant=tenant)
+    check_mode(mode)
     settings = Settings()
     loaded = load_profile(settings.profiles_dir, env=env_name, tenant=tenant_id)
     typer.echo(

@@ -23,12 +23,12 @@ def status_command(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of the table.")] = False,
 ) -> None:
     """Who holds each lock, the last runs, the datasets and their TTL, what expurge would remove."""
-    from seedbank.services.seeding.policy import grace_period  # noqa: PLC0415  lazy: +0.3 s
-
     settings = Settings()
     pairs = targets(settings.profiles_dir, env=env, tenant=tenant)
     now = datetime.now(UTC)
-    found = collect(settings.database_url, pairs, now=now, grace=grace_period())
+    found = collect(
+        settings.database_url, pairs, now=now, grace=timedelta(hours=settings.expurge_grace_hours)
+    )
     if as_json:
         document = {"at": now.isoformat(), "targets": [s.as_dict() for s in found]}
         typer.echo(json.dumps(document, indent=2, sort_keys=True, default=_json))

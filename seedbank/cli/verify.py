@@ -11,8 +11,7 @@ from typing import Annotated
 import typer
 
 from seedbank.cli.common import actor_identity
-from seedbank.domain.errors import UsageError
-from seedbank.domain.manifest import MODES
+from seedbank.domain.inputs import check_mode, check_wait
 from seedbank.settings import Settings
 
 
@@ -26,8 +25,8 @@ def verify(
     wait: Annotated[float, typer.Option(help="Seconds to wait for the lock.")] = 0.0,
 ) -> None:
     """Re-run every verification gate over what the database holds now (exit 10 on failure)."""
-    if mode not in MODES:
-        raise UsageError(f"unknown mode {mode!r}", fix=f"use one of {', '.join(MODES)}")
+    check_mode(mode)
+    check_wait(wait)
     verify_command(
         Settings(),
         env=env,

@@ -25,6 +25,20 @@ sentence on stderr and the exit code below, never a traceback.
 
 from __future__ import annotations
 
+MESSAGE_LIMIT = 340
+FIX_LIMIT = 150
+"""A sentence is at most ~500 characters: message and fix are cut (and made one printable
+line) when the error is made, before any regex (redaction, log filters) ever sees them."""
+
+
+def one_line(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, control characters and lone surrogates escaped."""
+    cut = text[: limit + 1]
+    clean = "".join(
+        ch if ch.isprintable() else " " if ch in "\t\n\r" else ascii(ch)[1:-1] for ch in cut
+    )
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
 
 class SeedbankError(Exception):
     """Raised for an unexpected failure inside seedbank."""
@@ -34,8 +48,8 @@ class SeedbankError(Exception):
     event = "error"
 
     def __init__(self, message: str, *, fix: str | None = None) -> None:
-        self.message = message
-        self.fix = fix
+        self.message = one_line(message, MESSAGE_LIMIT)
+        self.fix = one_line(fix, FIX_LIMIT) if fix is not None else None
         super().__init__(self.sentence())
 
     def sentence(self) -> str:

@@ -10,28 +10,42 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import time
 from decimal import Decimal
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
     ValidationError,
     field_validator,
     model_validator,
 )
 
+from seedbank.domain import strict_yaml
 from seedbank.domain.errors import ManifestError
+from seedbank.domain.manifest_types import (
+    AsOf,
+    Clock,
+    Count,
+    Hours,
+    Money,
+    Positive,
+    Seconds,
+    Text,
+    Version,
+    Zone,
+)
 
 #: "bench" is the benchmark env (`make bench`); the others are the platform's.
 ENVS: tuple[str, ...] = ("dev", "homolog", "staging", "prod", "bench")
 MODES: tuple[str, ...] = ("baseline", "load", "dr")
-SLUG = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
+SLUG = re.compile(r"[a-z][a-z0-9-]{1,62}")
+"""A tenant id; always matched whole (`SLUG.fullmatch`): `$` would let "acme\\n" through."""
+MAX_MANIFEST_BYTES = 64 * 1024
+"""The largest profile is ~1.5 KiB; anything near this limit is not a manifest."""
 
 #: Hard caps per entity (spec, Assumptions & Defaults): no manifest may exceed them.
 HARD_CAPS: dict[str, int] = {
@@ -57,21 +71,21 @@ class _Strict(BaseModel):
 
 class Metadata(_Strict):
     env: Literal["dev", "homolog", "staging", "prod", "bench"]
-    tenant: str
-    version: int = Field(ge=1)
-    profile: str = Field(min_length=1)
+    tenant: Text
+    version: Version
+    profile: Text
 
     @field_validator("tenant")
     @classmethod
     def _slug(cls, value: str) -> str:
-        if not SLUG.match(value):
+        if not SLUG.fullmatch(value):
             raise ValueError("must be a lowercase slug (letters, digits, '-'), 2-63 characters")
         return value
 
 
 class Volume(_Strict):
-    count: int = Field(ge=0)
-    cap: int = Field(ge=0)
+    count: Count
+    cap: Count
 
     @model_validator(mode="after")
     def _within_cap(self) -> Volume:
@@ -107,15 +121,23 @@ class Volumetry(_Strict):
 
 
 class Backoff(_Strict):
-    base_seconds: float = Field(gt=0, le=60)
-    max_seconds: float = Field(gt=0, le=600)
-    jitter: float = Field(ge=0, le=1)
-    max_retries: int = Field(ge=0, le=20)
+    base_seconds: Seconds = Field(gt=0, le=60)
+    max_seconds: Seconds = Field(gt=0, le=600)
+    jitter: Seconds = Field(ge=0, le=1)
+    max_retries: StrictInt = Field(ge=0, le=20)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Backoff:
+        if self.base_seconds > self.max_seconds:
+            raise ValueError(
+                f"base_seconds {self.base_seconds:g} is above max_seconds {self.max_seconds:g}"
+            )
+        return self
 
 
 class RateLimit(_Strict):
-    target_rpm: int = Field(gt=0)
-    cap_rpm: int = Field(gt=0)
+    target_rpm: Positive
+    cap_rpm: Positive
     backoff: Backoff
 
     @model_validator(mode="after")
@@ -130,9 +152,9 @@ class RateLimit(_Strict):
 class Ttl(_Strict):
     """Hours a dataset of each mode lives before the expurge removes it (None: kept)."""
 
-    baseline_hours: int | None = Field(default=None, gt=0)
-    load_hours: int = Field(gt=0)
-    dr_hours: int = Field(gt=0)
+    baseline_hours: Hours | None = None
+    load_hours: Hours
+    dr_hours: Hours
 
     def hours(self, mode: str) -> int | None:
         return {
@@ -143,43 +165,40 @@ class Ttl(_Strict):
 
 
 class Budget(_Strict):
-    max_usd: Decimal = Field(gt=0)
-    alert_ratio: Decimal = Field(gt=0, le=1)
+    max_usd: Money = Field(gt=0, le=1_000_000)
+    alert_ratio: Money = Field(gt=0, le=1)
     # The cost model the planner prices a run with (NFR-005); defaults are list
     # prices of a managed PostgreSQL and a worker node, to be tuned per platform.
-    usd_per_million_rows: Decimal = Field(default=Decimal("0.50"), ge=0)
-    usd_per_gib: Decimal = Field(default=Decimal("0.25"), ge=0)
-    usd_per_cpu_hour: Decimal = Field(default=Decimal("0.10"), ge=0)
+    usd_per_million_rows: Money = Field(default=Decimal("0.50"), ge=0, le=1_000)
+    usd_per_gib: Money = Field(default=Decimal("0.25"), ge=0, le=1_000)
+    usd_per_cpu_hour: Money = Field(default=Decimal("0.10"), ge=0, le=1_000)
 
 
 class Window(_Strict):
-    start: time
-    end: time
-    timezone: str
+    start: Clock
+    end: Clock
+    timezone: Zone
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {value!r}") from None
-        return value
+    @model_validator(mode="after")
+    def _not_empty(self) -> Window:
+        if self.start == self.end:
+            raise ValueError("start and end are equal: the window would be empty")
+        return self
 
 
 class Pii(_Strict):
-    salt_version: int = Field(ge=1)
+    salt_version: Version
 
 
 class Generation(_Strict):
-    loan_term_months: int = Field(default=12, ge=1, le=480)
-    batch_size: int = Field(default=5_000, ge=1, le=50_000)
+    loan_term_months: StrictInt = Field(default=12, ge=1, le=480)
+    batch_size: StrictInt = Field(default=5_000, ge=1, le=50_000)
 
 
 class Manifest(_Strict):
     metadata: Metadata
     mode: Literal["baseline", "load", "dr"]
-    as_of: AwareDatetime
+    as_of: AsOf
     volumetry: Volumetry
     rate_limit: RateLimit
     ttl: Ttl
@@ -228,13 +247,21 @@ _PARENTS: dict[str, tuple[str, ...]] = {
 
 def parse_manifest(text: str, *, source: str) -> Manifest:
     """Parse and validate manifest text; `source` names it in error messages."""
+    if len(text) > MAX_MANIFEST_BYTES:
+        raise ManifestError(
+            f"{source} is larger than {MAX_MANIFEST_BYTES // 1024} KiB, so it is not a manifest",
+            fix="pass a profile such as profiles/dev/acme.yaml",
+        )
     try:
-        data: Any = yaml.safe_load(text)
+        data: Any = strict_yaml.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or getattr(exc, "context", None)
+        why = f": {problem}" if problem else ""
         raise ManifestError(
-            f"{source} is not valid YAML{where}", fix="correct the YAML syntax"
+            f"{source} is not valid YAML{where}{why}",
+            fix="correct it and run `seed_data validate-profiles`",
         ) from None
     if not isinstance(data, dict):
         raise ManifestError(f"{source} must be a YAML mapping", fix="see profiles/dev/acme.yaml")
@@ -246,7 +273,7 @@ def parse_manifest(text: str, *, source: str) -> Manifest:
 
 def _first_problem(exc: ValidationError, source: str) -> str:
     error = exc.errors()[0]
-    field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    field = ".".join(str(part)[:40] for part in error["loc"])[:80] or "(top level)"
     kind = error["type"]
     if kind == "missing":
         return f"{source}: field '{field}' is missing"

@@ -7,7 +7,6 @@ are invisible outside its transaction, so the API cannot serve them: skipped the
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,15 +45,18 @@ def smoke_config(redis_url: str, rate_limit: Any) -> SmokeConfig | None:
     SEEDBANK_API_TOKEN is used as is; otherwise a short-lived token is minted with the
     service's SEEDBANK_API_TOKEN_KEY (the reference service and CI hold it).
     """
-    base_url = os.environ.get("SEEDBANK_API_BASE_URL", "").strip()
-    if not base_url:
+    from seedbank.settings import Settings  # noqa: PLC0415  lazy: only when used
+
+    settings = Settings()
+    if not settings.api_base_url:
         return None
+    token, key = settings.api_token, settings.api_token_key
     return SmokeConfig(
-        base_url=base_url.rstrip("/"),
+        base_url=settings.api_base_url,
         redis_url=redis_url,
         rate_limit=rate_limit,
-        token=os.environ.get("SEEDBANK_API_TOKEN") or None,
-        token_key=os.environ.get("SEEDBANK_API_TOKEN_KEY") or None,
+        token=token.get_secret_value() if token else None,
+        token_key=key.get_secret_value() if key else None,
     )
 
 

@@ -31,6 +31,7 @@ def init_sentry(component: str) -> bool:
         send_default_pii=False,
         include_local_variables=False,
         server_name=component,
+        # A label only (bounded by Settings at each entry point); this layer reads no Settings.
         environment=os.environ.get("SEEDBANK_ENV_NAME"),
     )
     _initialised = True

@@ -19,16 +19,22 @@ PII_KEYS: frozenset[str] = frozenset(
     | {"salt", "token", "password", "secret", "vault_token", "aws_secret_access_key"}
 )
 _PATTERNS = (
-    re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"),  # e-mail
+    # e-mail. Anchored at the start of a token (the lookbehind) so a long run of word
+    # characters is scanned once, not once per position: linear, not quadratic.
+    re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
     re.compile(r"\b\d{3}\.?\d{3}\.?\d{3}-?\d{2}\b"),  # CPF, with or without punctuation
     re.compile(r"\+?\b55\s?\(?\d{2}\)?\s?9?\d{4}-?\d{4}\b"),  # Brazilian phone
 )
 
 
-def scrub_text(text: str) -> str:
+def scrub_text(text: str, limit: int | None = None) -> str:
+    """`text` with PII patterns scrubbed; cut to `limit` characters first when given (a
+    margin is kept so an address cut in half is still recognised, then the rest is cut)."""
+    if limit is not None:
+        text = text[: limit + 64]
     for pattern in _PATTERNS:
         text = pattern.sub(REDACTED, text)
-    return text
+    return text if limit is None else text[:limit]
 
 
 def redact(value: Any) -> Any:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import redis
 
 from factories.spec import tenant_uuid
@@ -21,14 +19,14 @@ def run_load_test(
     settings: Settings, manifest: Manifest, *, duration_s: float, mode: str
 ) -> LoadReport:
     meta = manifest.metadata
-    base_url = os.environ.get("SEEDBANK_API_BASE_URL", "").rstrip("/")
+    base_url = settings.api_base_url
     if not base_url:
         raise UsageError(
             "no /api/v1 service to load: SEEDBANK_API_BASE_URL is not set",
             fix="point it at the deployment under test (`make up` serves one locally)",
         )
-    token = os.environ.get("SEEDBANK_API_TOKEN")
-    key = os.environ.get("SEEDBANK_API_TOKEN_KEY")
+    token = settings.api_token.get_secret_value() if settings.api_token else None
+    key = settings.api_token_key.get_secret_value() if settings.api_token_key else None
     if not token and key:
         token = mint_token(key, env=meta.env, tenant=meta.tenant, ttl_s=TOKEN_TTL_S)
     if not token:

@@ -64,7 +64,7 @@ def run_post_sync(request: PostSyncRequest, *, database_url: str, echo: Echo) ->
     except Exception as exc:  # a bug must still fail closed, with the rollback
         failure = VerificationFailed(
             f"the post-sync check failed unexpectedly ({type(exc).__name__}:"
-            f" {scrub_text(str(exc))[:200]})"
+            f" {scrub_text(str(exc), 200)})"
         )
     result["duration_s"] = round(time.monotonic() - started, 2)
     if failure is None:
@@ -118,7 +118,7 @@ def _verify(request: PostSyncRequest, result: dict[str, Any], started: float) ->
                 )
         result["state"] = state.name
         if state.type != "COMPLETED":
-            why = f": {scrub_text(state.message)[:200]}" if state.message else ""
+            why = f": {scrub_text(state.message, 200)}" if state.message else ""
             raise VerificationFailed(f"{target} ended {state.name} (flow run {run_id}){why}")
     finally:
         api.close()

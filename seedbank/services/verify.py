@@ -25,6 +25,7 @@ from seedbank.adapters.profiles import check_target, load_profile
 from seedbank.adapters.worm import WormStore
 from seedbank.bootstrap import vault_client, wire, worm_store
 from seedbank.domain.errors import VerificationFailed
+from seedbank.domain.inputs import check_run_id
 from seedbank.gates import (
     GateResult,
     GateTarget,
@@ -132,12 +133,7 @@ def verify_evidence(
 ) -> list[EvidenceCheck]:
     """Every check of every evidence object indexed for the run; raises when one fails."""
     env, tenant = check_target(env=env, tenant=tenant)
-    try:
-        run = uuid.UUID(run_id)
-    except ValueError:
-        raise VerificationFailed(
-            f"{run_id!r} is not a run id", fix="pass the run id the seed printed (a UUID)"
-        ) from None
+    run = check_run_id(run_id)  # a malformed id is bad input (exit 2), not a failed check
     tenant_id = tenant_uuid(env, tenant)
     with connect(settings.database_url) as conn, tenant_transaction(conn, tenant_id):
         rows = conn.execute(

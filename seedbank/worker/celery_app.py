@@ -7,8 +7,6 @@ broker outage fails the run closed within seconds.
 
 from __future__ import annotations
 
-import os
-
 from celery import Celery
 
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
@@ -57,4 +55,18 @@ CONFIG = dict(
 )
 
 #: The worker's app (`celery -A seedbank.worker.celery_app worker`).
-app = make_app(os.environ.get("SEEDBANK_BROKER_URL", DEFAULT_BROKER_URL))
+from seedbank.domain.errors import UsageError  # noqa: E402
+from seedbank.settings import Settings  # noqa: E402
+
+
+def _broker_url() -> str:
+    """The CLI imports this module before it reads Settings itself and refuses a malformed
+    variable in its own sentence; the worker refuses it when it imports its jobs module
+    (`settings_or_exit`). Neither may die here with a traceback."""
+    try:
+        return Settings().broker_url
+    except UsageError:
+        return DEFAULT_BROKER_URL
+
+
+app = make_app(_broker_url())

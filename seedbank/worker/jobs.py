@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import time
 import uuid
@@ -32,13 +31,12 @@ from seedbank.observability.logs import configure_logging
 from seedbank.observability.tracing import configure_tracing
 from seedbank.services.seeding.batches import RunContext, execute_batch, load_run_context
 from seedbank.services.status_metrics import StatusCollector
-from seedbank.settings import Settings
+from seedbank.settings import Settings, settings_or_exit
 
+_SETTINGS = settings_or_exit()  # Celery imports this module: a bad setting is one sentence
 #: Databases a worker may write to: the demo's and the test suite's scratch ones.
-ALLOWED_DATABASES = re.compile(
-    os.environ.get("SEEDBANK_WORKER_DATABASES", r"seedbank(_[a-z0-9_]+)?")
-)
-TENANT_CONCURRENCY = int(os.environ.get("SEEDBANK_TENANT_CONCURRENCY", "2"))
+ALLOWED_DATABASES = re.compile(_SETTINGS.worker_databases)
+TENANT_CONCURRENCY = _SETTINGS.tenant_concurrency
 SLOT_TTL_S = 300
 SLOT_WAIT_S = 0.5
 SLOT_WAITS = int(SLOT_TTL_S / SLOT_WAIT_S) + 20
@@ -91,9 +89,9 @@ def _configure_process(**_: Any) -> None:
 @worker_ready.connect  # type: ignore[untyped-decorator]
 def _serve_metrics(**_: Any) -> None:
     """The worker's main process exposes /metrics for all its pool processes."""
-    port = os.environ.get("SEEDBANK_WORKER_METRICS_PORT")
+    port = _SETTINGS.worker_metrics_port
     if port:
-        metrics.serve(int(port), extra=[StatusCollector()])
+        metrics.serve(port, extra=[StatusCollector()])
 
 
 @worker_ready.connect  # type: ignore[untyped-decorator]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +15,7 @@ from seedbank.domain.errors import DatabaseUnavailable, GuardRefused
 from seedbank.domain.guards import Estimate, Verdict
 from seedbank.observability.alerts import alert
 from seedbank.services.seeding.batches import RunContext
+from seedbank.settings import Settings
 
 log = structlog.get_logger()
 
@@ -59,12 +59,11 @@ def expired_datasets(url: str, ctx: RunContext) -> list[tuple[str, datetime]]:
 
 
 def slo_override() -> float | None:
-    value = os.environ.get("SEEDBANK_SLO_SECONDS")
-    return float(value) if value else None
+    return Settings().slo_seconds  # SEEDBANK_SLO_SECONDS, bounded there
 
 
 def grace_period() -> timedelta:
-    return timedelta(hours=float(os.environ.get("SEEDBANK_EXPURGE_GRACE_HOURS", "24")))
+    return timedelta(hours=Settings().expurge_grace_hours)  # SEEDBANK_EXPURGE_GRACE_HOURS
 
 
 def judge(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -81,7 +80,9 @@ def record_outcome(run: RunState, exc: SeedbankError | None) -> None:
 
 def _push(env: str, tenant: str) -> None:
     """A flow run is short-lived: push its figures when a Pushgateway is configured."""
-    gateway = os.environ.get("SEEDBANK_PUSHGATEWAY_URL")
+    from seedbank.settings import Settings  # noqa: PLC0415  lazy: only when used
+
+    gateway = Settings().pushgateway_url
     if not gateway:
         return
     try:
