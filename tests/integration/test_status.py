@@ -30,6 +30,13 @@ from tests.support.world import write_profile
 NOW = datetime.now(UTC)
 
 
+@pytest.fixture(autouse=True)
+def _clock_at_each_test() -> None:
+    """Times are relative to each test's start: a module-level clock drifts over a long suite."""
+    global NOW  # noqa: PLW0603  one clock read by the helpers and the assertions
+    NOW = datetime.now(UTC)
+
+
 @pytest.fixture
 def tenant(database: ScratchDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     name = f"t-{secrets.token_hex(4)}"
