@@ -16,7 +16,13 @@ from factories.spec import tenant_uuid
 from seedbank.adapters import audit
 from seedbank.adapters.argocd import ArgoCd, ArgoSettings, Rollback
 from seedbank.adapters.prefect_api import PrefectApi, RunState
-from seedbank.domain.errors import SeedbankError, UsageError, VerificationFailed
+from seedbank.domain.errors import (
+    MESSAGE_LIMIT,
+    SeedbankError,
+    UsageError,
+    VerificationFailed,
+    one_line,
+)
 from seedbank.observability.redaction import scrub_text
 
 log = structlog.get_logger()
@@ -75,7 +81,10 @@ def run_post_sync(request: PostSyncRequest, *, database_url: str, echo: Echo) ->
     rollback = _rollback()
     result.update(outcome="failed", rollback=rollback.detail(), exit_code=failure.exit_code)
     fix = f"{failure.fix.rstrip('.')}, then sync again; {BLOCKED}" if failure.fix else FIX
-    error = type(failure)(f"{failure.message.rstrip('.')}; {rollback.summary()}", fix=fix)
+    # The rollback's outcome is what the operator acts on: cut the cause, never the outcome.
+    summary = rollback.summary()
+    cause = one_line(failure.message.rstrip("."), max(MESSAGE_LIMIT - len(summary) - 2, 80))
+    error = type(failure)(f"{cause}; {summary}", fix=fix)
     _audit(database_url, request, result, echo, reason=error.sentence())
     echo(json.dumps({"event": "post-sync failed", **result}, sort_keys=True), False)
     raise error from None
