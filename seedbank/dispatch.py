@@ -66,8 +66,10 @@ class Dispatcher:
         expires_s: float,
         window: int = 16,
         deadline: datetime | None = None,
+        check: Callable[[], None] | None = None,
     ) -> None:
         self._app = app
+        self._check = check  # the run lock's `check`: stop as soon as the lease is lost
         self._target = target
         self._window = window
         self._patience_s = max(60.0, 3 * stall_s)
@@ -148,6 +150,8 @@ class Dispatcher:
                 break
             time.sleep(POLL_S)
             check_deadline(self._deadline)
+            if self._check is not None:
+                self._check()
             still: list[_Pending] = []
             for item in pending:
                 outcome = self._poll(item)

@@ -19,7 +19,9 @@ sentence on stderr and the exit code below, never a traceback.
     ├── WormMisconfigured .................... 8  evidence bucket lacks COMPLIANCE Object Lock
     ├── NonDeterministic ..................... 9  a re-run batch produced a different digest
     ├── VerificationFailed .................. 10  a verification gate failed
-    └── SeedingFailed ....................... 11  a batch could not be written after its retries
+    ├── SeedingFailed ....................... 11  a batch could not be written after its retries
+    └── LeaseLost ........................... 12  the run lost its lock lease (session died and
+                                                  another run took it): it stopped writing
 """
 
 from __future__ import annotations
@@ -149,6 +151,13 @@ class SeedingFailed(SeedbankError):
     event = "seeding_failed"
 
 
+class LeaseLost(SeedbankError):
+    """Raised when a run's lock lease was taken over: the fenced write is refused."""
+
+    exit_code = 12
+    event = "lease_lost"
+
+
 EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (
@@ -163,5 +172,6 @@ EXIT_CODES: dict[str, int] = {
         NonDeterministic,
         VerificationFailed,
         SeedingFailed,
+        LeaseLost,
     )
 }

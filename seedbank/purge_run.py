@@ -17,13 +17,17 @@ def run_purge(
 ) -> dict[str, int]:
     tenant_id = tenant_uuid(env, tenant)
     run_id = uuid.uuid4()
-    lock = RunLock(
-        settings.database_url, env=env, tenant=tenant, tenant_id=tenant_id, run_id=run_id
-    )
-    lock.acquire(wait_seconds=wait_seconds, holder=f"{actor} (purge)")
-    try:
+    with RunLock(
+        settings.database_url,
+        env=env,
+        tenant=tenant,
+        tenant_id=tenant_id,
+        run_id=run_id,
+        holder=f"{actor} (purge)",
+        wait_seconds=wait_seconds,
+    ) as lock:
         with connect(settings.database_url) as conn:
-            deleted = purge_dataset(conn, tenant_id=tenant_id, env=env, mode=mode)
+            deleted = purge_dataset(conn, tenant_id=tenant_id, env=env, mode=mode, fence=lock.fence)
         audit.record(
             settings.database_url,
             audit.AuditEvent(
@@ -38,6 +42,4 @@ def run_purge(
                 detail={"mode": mode, "deleted": deleted},
             ),
         )
-    finally:
-        lock.release()
     return deleted

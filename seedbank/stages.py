@@ -102,7 +102,13 @@ def purge_previous(w: Wiring, run: RunState) -> None:
     with connect(w.settings.database_url) as conn:
         if not dataset_exists(conn, tenant_id=ctx.tenant_id, env=ctx.env, mode=ctx.mode):
             return
-        run.purged = purge_dataset(conn, tenant_id=ctx.tenant_id, env=ctx.env, mode=ctx.mode)
+        run.purged = purge_dataset(
+            conn,
+            tenant_id=ctx.tenant_id,
+            env=ctx.env,
+            mode=ctx.mode,
+            fence=run.lock.fence if run.lock is not None else None,
+        )
     audit.record(
         w.settings.database_url,
         audit.AuditEvent(
@@ -121,15 +127,16 @@ def purge_previous(w: Wiring, run: RunState) -> None:
 
 def acquire_lock(w: Wiring, run: RunState, *, wait_seconds: float) -> None:
     ctx = run.ctx
-    lock = RunLock(
+    # Entered here, exited by the flow's `release` task in its `finally` (never raises).
+    run.lock = RunLock(
         w.settings.database_url,
         env=ctx.env,
         tenant=ctx.tenant,
         tenant_id=ctx.tenant_id,
         run_id=ctx.run_id,
-    )
-    lock.acquire(wait_seconds=wait_seconds, holder=run.actor)
-    run.lock = lock
+        holder=run.actor,
+        wait_seconds=wait_seconds,
+    ).__enter__()
 
 
 def check_salt(w: Wiring, run: RunState) -> None:
@@ -243,6 +250,7 @@ def seed_with_celery(w: Wiring, run: RunState) -> None:
         expires_s=w.settings.batch_expires_seconds,
         window=w.settings.batch_window,
         deadline=run.deadline,
+        check=run.lock.check if run.lock is not None else None,
     )
     schedule = Schedule.of(
         plan(ctx.spec, ctx.manifest.generation.batch_size), ENTITY_PARENTS, ENTITY_ORDER

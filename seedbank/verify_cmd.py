@@ -69,11 +69,15 @@ def verify_database(
     w = wire(settings)
     salt = w.vault.read_salt(env, tenant, version=ctx.salt_version)
     w.worm.check_object_lock()
-    lock = RunLock(
-        settings.database_url, env=env, tenant=tenant, tenant_id=ctx.tenant_id, run_id=ctx.run_id
-    )
-    lock.acquire(wait_seconds=wait_seconds, holder=f"{actor} (verify)")
-    try:
+    with RunLock(
+        settings.database_url,
+        env=env,
+        tenant=tenant,
+        tenant_id=ctx.tenant_id,
+        run_id=ctx.run_id,
+        holder=f"{actor} (verify)",
+        wait_seconds=wait_seconds,
+    ):
         target = GateTarget(
             spec=ctx.spec,
             salt_version=ctx.salt_version,
@@ -86,8 +90,6 @@ def verify_database(
         with connect(settings.database_url) as conn, conn.transaction(force_rollback=True):
             bind_tenant(conn, ctx.tenant_id)
             gates = run_gates(conn, target, salt=salt.value, smoke=smoke)
-    finally:
-        lock.release()
     failed = any(g.failed for g in gates)
     found = next((g.figures.get("found") for g in gates if g.name == "counts"), None) or {}
     report: dict[str, Any] = {

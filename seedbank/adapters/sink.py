@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from seedbank.adapters.lock import check_fence
 from seedbank.adapters.postgres import bind_tenant
 from seedbank.errors import NonDeterministic
 
@@ -84,11 +85,17 @@ class BatchSink:
     ) -> WriteResult:
         """Write rows + checkpoint atomically; skip a batch an earlier run already wrote.
 
-        A dry run passes `record_checkpoint=False` inside its own outer transaction.
+        A dry run passes `record_checkpoint=False` inside its own outer transaction (rolled
+        back: nothing to fence). Otherwise the run's lease is checked in the same
+        transaction: a run whose lock was taken over writes nothing (`LeaseLost`).
         """
         staging, types = self.staging(table, columns)
         with self._conn.transaction():
             bind_tenant(self._conn, tenant_id)
+            if record_checkpoint:
+                check_fence(
+                    self._conn, tenant_id=tenant_id, env=checkpoint.env, run_id=checkpoint.run_id
+                )
             previous = self._conn.execute(
                 "SELECT digest FROM seed_checkpoint WHERE tenant_id = %s AND env = %s"
                 " AND mode = %s AND entity = %s AND batch_start = %s",
