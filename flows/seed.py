@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ import structlog
 from prefect import flow
 from prefect.runtime import deployment
 
-from seedbank import conformance, evidence, run_telemetry, stages
+from seedbank import conformance, evidence, outcomes, run_telemetry, stages
 from seedbank.adapters import audit
 from seedbank.bootstrap import Wiring, wire
 from seedbank.errors import SeedbankError, VerificationFailed
@@ -52,13 +51,19 @@ def seed(
     try:
         with run_telemetry.run_span(run):
             _stages(w, run, context=context, wait_seconds=wait_seconds)
-    except SeedbankError as exc:
+    except Exception as raw:
+        exc = outcomes.as_error(raw)  # an outage is exit 6 whatever the stage
+        if exc is None:
+            raise
         _fail(w, run, exc)
         _write_report(report, run, exc)
         run_telemetry.record_outcome(run, exc)
-        raise
+        if exc is raw:
+            raise
+        raise exc from None
     finally:
-        t.release(run)
+        with outcomes.cleanup("releasing the run lock"):
+            t.release(run)
         structlog.contextvars.clear_contextvars()
     _write_report(report, run, None)
     run_telemetry.record_outcome(run, None)
@@ -83,16 +88,16 @@ def _stages(w: Wiring, run: stages.RunState, *, context: str, wait_seconds: floa
 
 
 def _fail(w: Wiring, run: stages.RunState, exc: SeedbankError) -> None:
+    """Seal, record and audit a failure; none of it may replace `exc` (issue 16)."""
     ctx = run.ctx
+    status = outcomes.tell_truth(run, exc)  # after the first write: say what the database holds
     if isinstance(exc, VerificationFailed) and not run.dry_run:
         # A failed verification is evidence too (FR-022): seal it if the store takes it.
-        try:
+        with outcomes.cleanup("sealing the failed run's evidence"):
             evidence.publish(w, run, evidence.report(run, outcome="failed", error=exc.sentence()))
-        except SeedbankError as worm_exc:
-            log.error("failed run's evidence not sealed", error=worm_exc.sentence())
-    with contextlib.suppress(SeedbankError):  # the audit row below still records it
-        evidence.finish_run(w, run, status="failed")
-    try:
+    with outcomes.cleanup("recording the run's status"):  # the audit row still records it
+        evidence.finish_run(w, run, status=status)
+    with outcomes.cleanup("writing the audit row"):
         audit.record(
             w.settings.database_url,
             audit.AuditEvent(
@@ -104,11 +109,14 @@ def _fail(w: Wiring, run: stages.RunState, exc: SeedbankError) -> None:
                 reason=exc.sentence(),
                 actor=run.actor,
                 run_id=ctx.run_id,
-                detail={"mode": ctx.mode, "dry_run": run.dry_run, "exit_code": exc.exit_code},
+                detail={
+                    "mode": ctx.mode,
+                    "dry_run": run.dry_run,
+                    "exit_code": exc.exit_code,
+                    "status": status,
+                },
             ),
         )
-    except SeedbankError as audit_exc:
-        log.error("audit write failed", error=audit_exc.sentence())
 
 
 def _write_report(path: str | None, run: stages.RunState, exc: SeedbankError | None) -> None:

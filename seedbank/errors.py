@@ -20,8 +20,9 @@ sentence on stderr and the exit code below, never a traceback.
     ├── NonDeterministic ..................... 9  a re-run batch produced a different digest
     ├── VerificationFailed .................. 10  a verification gate failed
     ├── SeedingFailed ....................... 11  a batch could not be written after its retries
-    └── LeaseLost ........................... 12  the run lost its lock lease (session died and
-                                                  another run took it): it stopped writing
+    ├── LeaseLost ........................... 12  the run lost its lock lease (session died and
+    │                                             another run took it): it stopped writing
+    └── Interrupted ........................ 130  SIGINT/SIGTERM: stopped at a batch boundary
 """
 
 from __future__ import annotations
@@ -158,6 +159,13 @@ class LeaseLost(SeedbankError):
     event = "lease_lost"
 
 
+class Interrupted(SeedbankError):
+    """Raised when SIGINT/SIGTERM stopped a purge or run at a batch boundary."""
+
+    exit_code = 130
+    event = "interrupted"
+
+
 EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (
@@ -173,5 +181,6 @@ EXIT_CODES: dict[str, int] = {
         VerificationFailed,
         SeedingFailed,
         LeaseLost,
+        Interrupted,
     )
 }

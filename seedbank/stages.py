@@ -169,6 +169,16 @@ def check_salt(w: Wiring, run: RunState) -> None:
             " ORDER BY started_at DESC LIMIT 1",
             (ctx.tenant_id, ctx.env, ctx.mode, pinned),
         ).fetchone()
+        # The runs that wrote the checkpoints, succeeded or not: after a failed first run
+        # a changed salt would otherwise surface as "the generator changed" (exit 9).
+        writers = conn.execute(
+            "SELECT DISTINCT r.salt_fingerprint FROM seed_checkpoint c JOIN seed_run r"
+            " ON r.tenant_id = c.tenant_id AND r.id = c.run_id WHERE c.tenant_id = %s"
+            " AND c.env = %s AND c.mode = %s AND c.salt_version = %s"
+            " AND r.salt_fingerprint IS NOT NULL",
+            (ctx.tenant_id, ctx.env, ctx.mode, pinned),
+        ).fetchall()
+    fingerprints = {r[0] for r in writers} | ({seeded[0]} if rows and seeded else set())
     others = sorted(r[0] for r in rows if r[0] != pinned)
     if others:
         raise SaltMismatch(
@@ -176,7 +186,7 @@ def check_salt(w: Wiring, run: RunState) -> None:
             f" {others[0]}, not {pinned}",
             fix="purge it (`seed_data purge`) and reseed with the new salt version",
         )
-    if rows and seeded is not None and seeded[0] != run.salt.fingerprint:
+    if fingerprints - {run.salt.fingerprint}:
         raise SaltMismatch(
             f"Vault's salt version {pinned} for {ctx.env}/{ctx.tenant} is not the salt the"
             " dataset was seeded with (did Vault lose its data?)",
@@ -265,13 +275,13 @@ def seed_with_celery(w: Wiring, run: RunState) -> None:
     def finished(entity: str) -> None:
         run.timings[entity] = round(time.monotonic() - started[entity], 3)
 
+    def done(outcome: dict[str, Any]) -> None:
+        run.batches.append(outcome)  # as they land: a failure later can say what is written
+        _report_batch(outcome)
+
     dispatcher.ensure_consumers()
     try:
-        run.batches.extend(
-            dispatcher.run(
-                schedule, on_done=_report_batch, on_released=released, on_finished=finished
-            )
-        )
+        dispatcher.run(schedule, on_done=done, on_released=released, on_finished=finished)
     finally:
         dispatcher.revoke_outstanding()
 

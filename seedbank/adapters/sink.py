@@ -107,7 +107,8 @@ class BatchSink:
                         f"batch {table}[{checkpoint.batch_start}:{checkpoint.batch_stop}]"
                         f" produced digest {checkpoint.digest[:12]}…, but the checkpoint of an"
                         f" earlier run has {previous[0][:12]}…",
-                        fix="the generator or its inputs changed: purge the dataset and reseed",
+                        fix="the generator or its inputs changed (a salt changed under its version"
+                        " is refused earlier, exit 7): purge the dataset and reseed",
                     )
                 return WriteResult(rows=0, skipped=True)
             self.copy_rows(staging, table, columns, types, rows)

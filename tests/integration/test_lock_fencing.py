@@ -15,10 +15,9 @@ import secrets
 import threading
 import time
 import uuid
-from typing import Any, cast
+from typing import Any
 
 import psycopg
-import yaml
 from psycopg import sql
 
 from factories.digest import dataset_digest
@@ -33,33 +32,11 @@ from seedbank.batches import execute_batch
 from seedbank.drill import expected_dataset_digest
 from seedbank.errors import SeedbankError
 from seedbank.gates.stored_fold import fold_from_word_sums, fold_select
-from seedbank.manifest import Manifest
-from seedbank.profiles import default_profiles_dir
 from seedbank.purge import purge_dataset
 from tests.support.databases import ScratchDatabase
+from tests.support.inprocess import record, run_lock, small_manifest
 
 BATCH_SIZE = 100
-
-
-def _manifest(tenant: str) -> Manifest:
-    data = yaml.safe_load((default_profiles_dir() / "dev" / "acme.yaml").read_text())
-    data["metadata"]["tenant"] = tenant
-    data["mode"] = "load"
-    data["generation"]["batch_size"] = BATCH_SIZE
-    return Manifest.model_validate(data)
-
-
-def _lock(db: ScratchDatabase, run: stages.RunState) -> RunLock:
-    ctx = run.ctx
-    return RunLock(
-        db.app_url, env=ctx.env, tenant=ctx.tenant, tenant_id=ctx.tenant_id, run_id=ctx.run_id
-    )
-
-
-def _record(db: ScratchDatabase, run: stages.RunState, salt: Salt) -> None:
-    run.salt = salt
-    with connect(db.app_url) as conn, tenant_transaction(conn, run.ctx.tenant_id):
-        stages.record_run(cast(Any, None), run, conn)
 
 
 def _stored_digest(
@@ -82,7 +59,7 @@ def _stored_digest(
 
 
 def test_lock_session_killed_then_second_run_never_both_succeed(database: ScratchDatabase) -> None:
-    manifest = _manifest(f"t-{secrets.token_hex(5)}")
+    manifest = small_manifest(batch_size=BATCH_SIZE)
     salt = Salt(version=1, value=secrets.token_bytes(32))
     run_a = stages.new_run(manifest, dry_run=False, actor="run-a")
     run_b = stages.new_run(manifest, dry_run=False, actor="run-b")
@@ -90,9 +67,9 @@ def test_lock_session_killed_then_second_run_never_both_succeed(database: Scratc
     batches = list(plan(ctx_a.spec, BATCH_SIZE))
     first = len(batches) // 3
 
-    lock_a = _lock(database, run_a)
+    lock_a = run_lock(database, run_a)
     lock_a.acquire(holder="run-a")
-    _record(database, run_a, salt)
+    record(database, run_a, salt)
     sink_a = BatchSink(connect(database.app_url))
     for batch in batches[:first]:
         execute_batch(sink_a, ctx_a, salt, batch)
@@ -105,7 +82,7 @@ def test_lock_session_killed_then_second_run_never_both_succeed(database: Scratc
         ).fetchone()
         assert pid is not None
         admin.execute("SELECT pg_terminate_backend(%s)", (pid[0],))
-    lock_b = _lock(database, run_b)
+    lock_b = run_lock(database, run_b)
     lock_b.acquire(holder="run-b", wait_seconds=10)
 
     outcome: dict[str, Any] = {}
@@ -123,7 +100,7 @@ def test_lock_session_killed_then_second_run_never_both_succeed(database: Scratc
 
     a_thread = threading.Thread(target=rest_of_a)
     a_thread.start()
-    _record(database, run_b, salt)
+    record(database, run_b, salt)
     with connect(database.app_url) as conn:
         purge_dataset(conn, tenant_id=ctx_b.tenant_id, env=ctx_b.env, mode=ctx_b.mode)
     sink_b = BatchSink(connect(database.app_url))
@@ -161,7 +138,7 @@ def test_lock_session_killed_then_second_run_never_both_succeed(database: Scratc
 
 
 def test_lock_session_killed_without_a_taker_is_reacquired(database: ScratchDatabase) -> None:
-    manifest = _manifest(f"t-{secrets.token_hex(5)}")
+    manifest = small_manifest(batch_size=BATCH_SIZE)
     run = stages.new_run(manifest, dry_run=False, actor="run-a")
     ctx = run.ctx
     with RunLock(
