@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +31,13 @@ from seedbank.schedule import Schedule
 log = structlog.get_logger()
 
 PUBLISH_ATTEMPTS = 3
+STALL_FACTOR = 4.0
+STALL_FLOOR_S = 10.0
+STALL_SAMPLES = 8
+"""The stall wait follows the measured batch latency (send → result): once STALL_SAMPLES
+batches have landed it is STALL_FACTOR times the slowest of the recent ones, at least
+STALL_FLOOR_S and at most the configured stall time, so a killed worker's batches are
+re-sent within seconds of when they should have landed, not after a fixed minute."""
 POLL_S = 0.05
 """Result polling tick: a window of ≤ 32 batches costs ≤ 32 Redis GETs per tick."""
 
@@ -76,6 +84,7 @@ class Dispatcher:
         self._no_consumer_since: float | None = None
         self._asked_at = -1e9
         self._stall_s = stall_s
+        self._latencies: deque[float] = deque(maxlen=64)
         self._expires_s = expires_s
         self._outstanding: list[AsyncResult] = []
         self._deadline = deadline
@@ -158,6 +167,7 @@ class Dispatcher:
                 if outcome is None:
                     still.append(item)
                     continue
+                self._latencies.append(time.monotonic() - item.sent_at)
                 done.append(outcome)
                 on_done(outcome)
                 schedule.complete(item.batch)
@@ -176,7 +186,7 @@ class Dispatcher:
                     raise _as_error(result.result, item.batch)
         except (KombuOperationalError, RedisError, OSError) as exc:
             raise _broker_down(exc) from None
-        if time.monotonic() - item.sent_at > self._stall_s:
+        if time.monotonic() - item.sent_at > self.stall_wait():
             log.warning(
                 "batch stalled, re-dispatching",
                 entity=item.batch.entity,
@@ -187,6 +197,12 @@ class Dispatcher:
             item.results.append(self._send(item.batch))
             item.sent_at = time.monotonic()
         return None
+
+    def stall_wait(self) -> float:
+        """Seconds after which an unanswered batch is sent again (see STALL_FACTOR)."""
+        if len(self._latencies) < STALL_SAMPLES:
+            return self._stall_s
+        return min(self._stall_s, max(STALL_FLOOR_S, STALL_FACTOR * max(self._latencies)))
 
     def _reconsume(self) -> None:
         """After a stall, have the (perhaps restarted) workers consume the run's queue again.

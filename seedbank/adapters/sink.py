@@ -8,6 +8,7 @@ judges every row (ARCHITECTURE "Writing").
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +42,11 @@ class Checkpoint:
 class WriteResult:
     rows: int
     skipped: bool
+
+
+def _batch_key(tenant_id: uuid.UUID, cp: Checkpoint) -> int:
+    text = f"seedbank/batch/{tenant_id}/{cp.env}/{cp.mode}/{cp.entity}/{cp.batch_start}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big", signed=True)
 
 
 class BatchSink:
@@ -95,6 +101,11 @@ class BatchSink:
             if record_checkpoint:
                 check_fence(
                     self._conn, tenant_id=tenant_id, env=checkpoint.env, run_id=checkpoint.run_id
+                )
+                # A stalled batch re-dispatched while its first copy still runs: the copy
+                # waits here, then finds the checkpoint and skips (no unique violation).
+                self._conn.execute(
+                    "SELECT pg_advisory_xact_lock(%s)", (_batch_key(tenant_id, checkpoint),)
                 )
             previous = self._conn.execute(
                 "SELECT digest FROM seed_checkpoint WHERE tenant_id = %s AND env = %s"
