@@ -28,6 +28,15 @@ class StopRequest:
             )
 
 
+_active: list[StopRequest] = []
+
+
+def check() -> None:
+    """Raise `Interrupted` when a signal arrived inside the innermost `stop_at_boundary`."""
+    if _active:
+        _active[-1].check()
+
+
 @contextmanager
 def stop_at_boundary() -> Iterator[StopRequest]:
     """Within the block SIGINT/SIGTERM set a flag instead of raising (main thread only)."""
@@ -35,13 +44,17 @@ def stop_at_boundary() -> Iterator[StopRequest]:
     if threading.current_thread() is not threading.main_thread():
         yield request  # signals reach the main thread only: nothing to install
         return
+    _active.append(request)
 
     def handler(signum: int, _frame: FrameType | None) -> None:
+        if request.signal is not None:  # a second Ctrl-C: stop now, like before
+            raise KeyboardInterrupt
         request.signal = signal.Signals(signum).name
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield request
     finally:
+        _active.remove(request)
         for s, old in previous.items():
             signal.signal(s, old)

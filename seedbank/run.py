@@ -14,6 +14,7 @@ import typer
 from seedbank import progress
 from seedbank.adapters import audit
 from seedbank.errors import DependencyUnavailable, SeedbankError
+from seedbank.interrupts import stop_at_boundary
 from seedbank.profiles import LoadedProfile
 from seedbank.settings import Settings
 from seedbank.telemetry import configure_logging
@@ -43,17 +44,20 @@ def run_seed(
     progress.use(reporter)
     started = time.monotonic()
     try:
-        result = seed(
-            tenant=meta.tenant,
-            env=meta.env,
-            profile=str(loaded.path),
-            dry_run=dry_run,
-            wait_seconds=wait_seconds,
-            actor=actor,
-            mode=mode,
-            breakglass=breakglass,
-            report=str(report) if report else None,
-        )
+        # SIGINT/SIGTERM stop dispatching at the next batch boundary; the flow then
+        # records and says what is written (issue 16).
+        with stop_at_boundary():
+            result = seed(
+                tenant=meta.tenant,
+                env=meta.env,
+                profile=str(loaded.path),
+                dry_run=dry_run,
+                wait_seconds=wait_seconds,
+                actor=actor,
+                mode=mode,
+                breakglass=breakglass,
+                report=str(report) if report else None,
+            )
     except SeedbankError:
         raise
     except Exception as exc:

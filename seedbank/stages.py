@@ -16,7 +16,7 @@ import psycopg
 
 from factories.digest import combine_folds, dataset_digest
 from factories.planner import plan
-from seedbank import policy, progress
+from seedbank import interrupts, policy, progress
 from seedbank.adapters import audit
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import bind_tenant, connect, tenant_transaction
@@ -108,6 +108,7 @@ def purge_previous(w: Wiring, run: RunState) -> None:
             env=ctx.env,
             mode=ctx.mode,
             fence=run.lock.fence if run.lock is not None else None,
+            stop=interrupts.check,
         )
     audit.record(
         w.settings.database_url,
@@ -260,7 +261,7 @@ def seed_with_celery(w: Wiring, run: RunState) -> None:
         expires_s=w.settings.batch_expires_seconds,
         window=w.settings.batch_window,
         deadline=run.deadline,
-        check=run.lock.check if run.lock is not None else None,
+        check=lambda: _still_ours(run),
     )
     schedule = Schedule.of(
         plan(ctx.spec, ctx.manifest.generation.batch_size), ENTITY_PARENTS, ENTITY_ORDER
@@ -284,6 +285,13 @@ def seed_with_celery(w: Wiring, run: RunState) -> None:
         dispatcher.run(schedule, on_done=done, on_released=released, on_finished=finished)
     finally:
         dispatcher.revoke_outstanding()
+
+
+def _still_ours(run: RunState) -> None:
+    """Asked at every dispatcher tick: the lease is still ours and no SIGINT/SIGTERM came."""
+    if run.lock is not None:
+        run.lock.check()
+    interrupts.check()
 
 
 def _report_batch(outcome: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from types import TracebackType
 import psycopg
 import structlog
 
+from seedbank import interrupts
 from seedbank.adapters.postgres import bind_tenant, connect
 from seedbank.errors import DependencyUnavailable, LeaseLost, LockHeld
 
@@ -132,6 +133,11 @@ class RunLock:
                     + (f" ({current})" if current else ""),
                     fix="wait for it to finish, or retry with --wait=<seconds>",
                 )
+            try:
+                interrupts.check()  # Ctrl-C while waiting for the lock
+            except BaseException:
+                conn.close()
+                raise
             time.sleep(POLL_SECONDS)
         self._conn = conn
         self._take_lease()
