@@ -28,7 +28,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="faults", description=__doc__)
     parser.add_argument("--kills", type=int, default=24, help="pool SIGKILLs in all (≥ 20)")
     parser.add_argument("--quick", action="store_true", help="kills, lock takeover, S3 only")
-    parser.add_argument("--only", choices=["lock"], help="the clean run and one scenario")
+    parser.add_argument(
+        "--only", choices=["lock", "prefect"], help="the clean run and one scenario"
+    )
     return parser.parse_args(argv)
 
 
@@ -38,6 +40,14 @@ def campaign(c: Campaign, args: argparse.Namespace) -> None:
     c.clean()
     if args.only == "lock":
         c.lock_takeover()
+        return
+    if args.only == "prefect":
+        c.outage(
+            "Prefect API down mid-run",
+            down=proxies["prefect"].cut,
+            up=proxies["prefect"].restore,
+            down_s=None,
+        )
         return
     per_run = max(1, args.kills // 2)
     c.worker_sigkills(per_run)
@@ -123,13 +133,16 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 result = report(c, started)
                 REPORTS.mkdir(parents=True, exist_ok=True)
-                (REPORTS / "last.json").write_text(json.dumps(result, indent=2, default=str))
+                # A reduced campaign never overwrites the full one's figures.
+                name = "last.json" if not (args.only or args.quick) else "last-partial.json"
+                result["campaign"] = "full" if name == "last.json" else (args.only or "quick")
+                (REPORTS / name).write_text(json.dumps(result, indent=2, default=str))
                 print(table(c.results))
                 print(
                     f"worker kills {result['worker_kills']}, rows lost {result['rows_lost']},"
                     f" duplicated {result['rows_duplicated']}, digest mismatches"
                     f" {result['digest_mismatches']}, tracebacks {result['tracebacks']}"
-                    f" -> {REPORTS / 'last.json'}"
+                    f" -> {REPORTS / name}"
                 )
                 for o in c.results:
                     if o.message:

@@ -20,6 +20,8 @@ from seedbank.telemetry import stage
 from tasks import stages as t
 
 log = structlog.get_logger()
+CURRENT: list[stages.RunState] = []
+"""The run this process started last (the CLI runs one flow per process)."""
 
 
 @flow(name="seed", log_prints=False, persist_result=False)
@@ -44,6 +46,7 @@ def seed(
     run = stages.new_run(
         loaded.manifest, dry_run=dry_run, actor=actor, mode=mode, breakglass=breakglass
     )
+    CURRENT[:] = [run]  # for the CLI, should Prefect itself fail after the stages
     context = execution_context(actor, in_deployment=deployment.id is not None)
     structlog.contextvars.bind_contextvars(
         run_id=str(run.ctx.run_id), tenant=tenant, env=env, mode=run.ctx.mode, dry_run=dry_run

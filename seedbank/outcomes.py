@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+import httpx
 import psycopg
 import structlog
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -22,6 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from seedbank.errors import (
     BrokerUnavailable,
     DatabaseUnavailable,
+    DependencyUnavailable,
     LeaseLost,
     SeedbankError,
     VerificationFailed,
@@ -57,6 +59,11 @@ def as_error(exc: BaseException) -> SeedbankError | None:
             f"PostgreSQL became unreachable or shut the connection down ({name})",
             fix="start it (`make up`) or check SEEDBANK_DATABASE_URL, then re-run",
         )
+    if isinstance(exc, httpx.TransportError):
+        return DependencyUnavailable(
+            f"the Prefect API (or another HTTP service) became unreachable ({name})",
+            fix="start it (`make up`) or check PREFECT_API_URL, then re-run",
+        )
     return None
 
 
@@ -72,6 +79,11 @@ def held(run: RunState) -> tuple[str, str | None]:
     verified = bool(run.gates) and not any(g.failed for g in run.gates)
     rest = "a re-run recreates it" if recreate else "a re-run writes only the missing batches"
     cases: list[tuple[bool, str, str]] = [
+        (
+            run.evidence is not None,
+            "succeeded",
+            "the dataset is written, verified and its evidence sealed: nothing to re-run",
+        ),
         (
             verified and run.evidence is None,
             UNSEALED,

@@ -61,6 +61,13 @@ def run_seed(
     except SeedbankError:
         raise
     except Exception as exc:
+        from flows.seed import CURRENT
+        from seedbank.outcomes import as_error, tell_truth
+
+        mapped = as_error(exc)  # Prefect itself failing after (or between) the stages
+        if mapped is not None and CURRENT:
+            tell_truth(CURRENT[-1], mapped)
+            raise mapped from None
         if "Failed to reach API" in str(exc):
             raise DependencyUnavailable(
                 f"the Prefect API at {os.environ.get('PREFECT_API_URL', '(unset)')} is unreachable",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import psycopg
 import redis
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -82,6 +83,7 @@ def test_outages_map_to_exit_6() -> None:
         KombuOperationalError("broker down"),
         psycopg.errors.AdminShutdown("terminating connection"),
         psycopg.OperationalError("server closed the connection"),
+        httpx.ConnectError("[Errno 111] Connection refused"),
     ):
         mapped = outcomes.as_error(raw)
         assert mapped is not None, raw
@@ -93,3 +95,15 @@ def test_outages_map_to_exit_6() -> None:
 def test_cleanup_never_replaces_the_error() -> None:
     with outcomes.cleanup("releasing"):
         raise psycopg.errors.AdminShutdown("dead")
+
+
+def test_prefect_failing_after_a_sealed_run_says_nothing_is_left_to_do() -> None:
+    run = _run()
+    _all_batches(run)
+    run.gates = [GateResult(name="counts", status="passed")]
+    run.evidence = {"bucket": "b", "key": "k"}
+    exc = outcomes.as_error(httpx.ConnectError("refused"))
+    assert exc is not None
+    outcomes.tell_truth(run, exc)
+    assert exc.exit_code == 6
+    assert exc.sentence().endswith("its evidence sealed: nothing to re-run.")
