@@ -49,9 +49,10 @@ def campaign(c: Campaign, args: argparse.Namespace) -> None:
             down_s=None,
         )
         return
-    per_run = max(1, args.kills // 2)
-    c.worker_sigkills(per_run)
-    c.worker_sigkills(args.kills - per_run)
+    for _ in range(4):  # runs end sooner than the kills: go on until the count is reached
+        if c.worker_kills >= args.kills:
+            break
+        c.worker_sigkills(args.kills - c.worker_kills)
     c.lock_takeover()
     c.outage(
         "S3 down at evidence time",
@@ -151,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         stack.down()
     held = all(o.outcome != "DATA NOT HELD" and "BOTH" not in o.outcome for o in c.results)
     clean = not (result["rows_lost"] or result["rows_duplicated"] or result["digest_mismatches"])
-    return 0 if held and clean and result["tracebacks"] == 0 else 1
+    enough = result["worker_kills"] >= args.kills or bool(args.only)
+    return 0 if held and clean and enough and result["tracebacks"] == 0 else 1
 
 
 if __name__ == "__main__":
