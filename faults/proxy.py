@@ -1,7 +1,7 @@
 """A TCP proxy that can be cut: a dependency "down" without touching the shared server.
 
-`cut()` closes every open connection and refuses new ones (connection refused, as a
-stopped server answers); `restore()` listens again on the same port.
+`cut()` closes every open connection and resets new ones at once (the listening port
+stays ours, so no other process can take it meanwhile); `restore()` serves again.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ class CuttableProxy:
         self._server: socket.socket | None = None
         self._conns: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._down = False
 
     def start(self) -> CuttableProxy:
         self._listen()
@@ -30,18 +31,20 @@ class CuttableProxy:
 
     def cut(self) -> None:
         with self._lock:
-            server, self._server = self._server, None
+            self._down = True
             conns, self._conns = self._conns, set()
-        if server is not None:
-            server.close()
         for conn in conns:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
             conn.close()
 
     def restore(self) -> None:
-        if self._server is None:
-            self._listen()
+        self._down = False
+
+    def close(self) -> None:
+        self.cut()
+        if self._server is not None:
+            self._server.close()
 
     def _listen(self) -> None:
         server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -57,7 +60,13 @@ class CuttableProxy:
             try:
                 client, _ = server.accept()
             except OSError:
-                return  # cut
+                return  # closed
+            if self._down:
+                client.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+                )
+                client.close()  # a reset, at once: the service is "down"
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:
@@ -65,10 +74,6 @@ class CuttableProxy:
                 continue
             upstream.settimeout(None)
             with self._lock:
-                if self._server is not server:
-                    client.close()
-                    upstream.close()
-                    return
                 self._conns.update((client, upstream))
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()

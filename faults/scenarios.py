@@ -187,6 +187,8 @@ class Campaign:
         self.world.wait_checkpoints(MID_RUN, first)
         # Hold the first run mid-flight (its worker frozen) until the second one polls.
         self.world.stack.pause_worker(paused=True)
+        out.detail["checkpoints_at_pause"] = self.world.checkpoints()
+        out.detail["batches"] = self.world.batches()
         second = self.world.start("--tenant", self.world.tenant, "--env", ENV, "--wait", "300")
         waiting = self.world.wait_polling(exclude=pid, run=second)
         fault_at = time.monotonic()

@@ -123,7 +123,7 @@ class FaultStack:
                 except (ProcessLookupError, subprocess.TimeoutExpired):
                     svc.kill()
         for proxy in self.proxies.values():
-            proxy.cut()
+            proxy.close()
 
     def _start_postgres(self, *, init: bool = False) -> None:
         pgdata, sock = self.root / "pgdata", self.root / "pgsock"
