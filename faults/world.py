@@ -16,13 +16,13 @@ import boto3
 import psycopg
 import yaml
 from botocore.exceptions import ClientError
+from seedbank.adapters.profiles import default_profiles_dir
+from seedbank.domain.manifest import Manifest
+from seedbank.services.seeding.dataset import dataset_spec
 
 from factories.spec import ENTITIES, tenant_uuid
 from faults.stack import HOST, FaultStack, need
 from seedbank.adapters.migrations import ScratchDatabase
-from seedbank.dataset import dataset_spec
-from seedbank.manifest import Manifest
-from seedbank.profiles import default_profiles_dir
 
 VENV_BIN = Path(sys.executable).parent
 BUCKET = "seedbank-faults-evidence"

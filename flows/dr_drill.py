@@ -19,18 +19,18 @@ from typing import Any
 
 import structlog
 from prefect import flow
+from seedbank.adapters.profiles import check_target, load_profile
+from seedbank.adapters.purge import purge_dataset
+from seedbank.domain.errors import VerificationFailed
+from seedbank.observability.logs import configure_logging, stage
+from seedbank.services.drill import expected_dataset_digest
+from seedbank.services.seeding.dataset import dataset_spec
 
 from flows.seed import seed
-from seedbank import evidence
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import connect
 from seedbank.bootstrap import wire
-from seedbank.dataset import dataset_spec
-from seedbank.drill import expected_dataset_digest
-from seedbank.errors import VerificationFailed
-from seedbank.profiles import check_target, load_profile
-from seedbank.purge import purge_dataset
-from seedbank.telemetry import configure_logging, stage
+from seedbank.services import evidence
 
 log = structlog.get_logger()
 RTO_SECONDS = 3600.0

@@ -8,15 +8,17 @@ from typing import Any
 import structlog
 from prefect import flow
 from prefect.runtime import deployment
+from seedbank.adapters.profiles import check_target, load_profile
+from seedbank.domain.errors import SeedbankError, VerificationFailed
+from seedbank.observability.logs import stage
+from seedbank.services.seeding.dry_run import dry_run_body
+from seedbank.services.seeding.policy import execution_context
 
-from seedbank import conformance, evidence, outcomes, run_telemetry, stages
 from seedbank.adapters import audit
 from seedbank.bootstrap import Wiring, wire
-from seedbank.errors import SeedbankError, VerificationFailed
-from seedbank.policy import execution_context
-from seedbank.profiles import check_target, load_profile
-from seedbank.run_dry import dry_run_body
-from seedbank.telemetry import stage
+from seedbank.services import conformance, evidence
+from seedbank.services.seeding import outcomes, stages
+from seedbank.services.seeding import telemetry as run_telemetry
 from tasks import stages as t
 
 log = structlog.get_logger()

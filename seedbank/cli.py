@@ -1,7 +1,7 @@
 """`seed_data`: the command-line entry point.
 
 Errors are turned into one sentence and an exit code here, in one place
-(see `seedbank.errors` for the codes); a user never sees a traceback.
+(see `seedbank.domain.errors` for the codes); a user never sees a traceback.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from typing import Annotated
 
 import typer
 
+from seedbank.adapters.profiles import check_target, load_profile, validate_all
 from seedbank.adapters.vault import VaultClient
-from seedbank.errors import GuardRefused, ManifestError, SeedbankError, UsageError
-from seedbank.manifest import MODES
-from seedbank.postsync import post_sync
-from seedbank.profiles import check_target, load_profile, validate_all
-from seedbank.redaction import scrub_text
+from seedbank.domain.errors import GuardRefused, ManifestError, SeedbankError, UsageError
+from seedbank.domain.manifest import MODES
+from seedbank.observability.redaction import scrub_text
+from seedbank.services.postsync import post_sync
 from seedbank.settings import Settings
 
 app = typer.Typer(
@@ -76,11 +76,11 @@ def seed(
         )
     except SeedbankError as exc:
         # Imported late: keeps `--help` and input validation fast.
-        from seedbank.run import audit_refusal
+        from seedbank.cli.seed import audit_refusal
 
         audit_refusal(settings, exc, env=env, tenant=tenant, actor=actor)
         raise
-    from seedbank.run import run_seed
+    from seedbank.cli.seed import run_seed
 
     run_seed(
         loaded,
@@ -118,7 +118,7 @@ def purge(
     wait: Annotated[float, typer.Option(help="Seconds to wait for the lock.")] = 0.0,
 ) -> None:
     """Delete one mode's dataset (rows and checkpoints) of an env/tenant, under the lock."""
-    from seedbank.purge_run import run_purge
+    from seedbank.services.purge import run_purge
 
     env_name, tenant_id = check_target(env=env, tenant=tenant)
     if mode not in MODES:
@@ -158,7 +158,7 @@ def forget_cmd(
 ) -> None:
     """Right to be forgotten: remove every synthetic row of env/tenant, keep the evidence."""
     from seedbank.bootstrap import wire
-    from seedbank.maintenance import forget_tenant
+    from seedbank.services.maintenance import forget_tenant
 
     env_name, tenant_id = check_target(env=env, tenant=tenant)
     outcome = forget_tenant(
@@ -194,7 +194,7 @@ def plan_cmd(
     breakglass: Annotated[str | None, typer.Option(help="Reason for a manual run.")] = None,
 ) -> None:
     """Show rows, batches, bytes, duration, cost and the guards' verdicts; writes nothing."""
-    from seedbank.planning import render_plan
+    from seedbank.services.plan import render_plan
 
     env_name, tenant_id = check_target(env=env, tenant=tenant)
     settings = Settings()
@@ -217,7 +217,7 @@ def verify(
     wait: Annotated[float, typer.Option(help="Seconds to wait for the lock.")] = 0.0,
 ) -> None:
     """Re-run every verification gate over what the database holds now (exit 10 on failure)."""
-    from seedbank.verify_cmd import verify_command
+    from seedbank.services.verify import verify_command
 
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}", fix=f"use one of {', '.join(MODES)}")
@@ -239,7 +239,7 @@ def verify_evidence(
     env: Annotated[str, typer.Option(help="Env.")],
 ) -> None:
     """Re-check a sealed run report in WORM: checksum, signature, retention (exit 10)."""
-    from seedbank.verify_cmd import verify_evidence_command
+    from seedbank.services.verify import verify_evidence_command
 
     verify_evidence_command(Settings(), run_id=run_id, env=env, tenant=tenant)
 
@@ -253,7 +253,7 @@ def load_test_cmd(
     report: Annotated[Path | None, typer.Option(help="Write the JSON report here too.")] = None,
 ) -> None:
     """Drive /api/v1 with seeded ids at the manifest's rate (<= 80 % of its cap)."""
-    from seedbank.loadtest_run import run_load_test
+    from seedbank.services.loadtest_setup import run_load_test
 
     env_name, tenant_id = check_target(env=env, tenant=tenant)
     settings = Settings()
@@ -344,7 +344,7 @@ def migrate() -> None:
     typer.echo("schema is at the latest revision")
 
 
-# Argo CD PostSync gate (FR-006); its options and logic live in seedbank/postsync.py.
+# Argo CD PostSync gate (FR-006); its options and logic live in seedbank/services/postsync.py.
 app.command("post-sync")(post_sync)
 
 
@@ -359,7 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug, not a user error: one line, traceback on request
         if os.environ.get("SEEDBANK_DEBUG"):
             raise
-        from seedbank.outcomes import as_error  # an outage is exit 6, not a bug (issue 16)
+        from seedbank.services.seeding.outcomes import (
+            as_error,  # an outage is exit 6, not a bug (issue 16)
+        )
 
         if (mapped := as_error(exc)) is not None:
             _fail(mapped.sentence())

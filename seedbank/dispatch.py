@@ -1,6 +1,6 @@
 """Dispatching batch jobs to Celery and waiting for them.
 
-`seedbank.schedule` decides which batches may go (an entity only after every entity it
+`seedbank.services.seeding.schedule` decides which batches may go (an entity only after every entity it
 references is written) and in what order; at most `window` batches are in flight, so
 the queue stays short and a freed worker finds the next batch waiting. A batch that
 does not finish within `stall_s` of being sent (its worker was killed, say) is sent
@@ -25,8 +25,8 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
 from factories.planner import BatchSpec
-from seedbank.errors import BrokerUnavailable, SeedbankError, SeedingFailed, SloExceeded
-from seedbank.schedule import Schedule
+from seedbank.domain.errors import BrokerUnavailable, SeedbankError, SeedingFailed, SloExceeded
+from seedbank.services.seeding.schedule import Schedule
 
 log = structlog.get_logger()
 

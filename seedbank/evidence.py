@@ -8,11 +8,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from seedbank import conformance
 from seedbank.adapters.postgres import connect, tenant_transaction
+from seedbank.adapters.purge import Fence
 from seedbank.bootstrap import Wiring
-from seedbank.purge import Fence
-from seedbank.stages import RunState
+from seedbank.services import conformance
+from seedbank.services.seeding.stages import RunState
 
 
 def report(run: RunState, *, outcome: str, error: str | None = None) -> dict[str, Any]:

@@ -12,14 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from factories.spec import tenant_uuid
-from seedbank import evidence
 from seedbank.adapters import audit
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import connect, tenant_transaction
+from seedbank.adapters.purge import purge_dataset
 from seedbank.bootstrap import Wiring
-from seedbank.errors import LockHeld
-from seedbank.manifest import MODES
-from seedbank.purge import purge_dataset
+from seedbank.domain.errors import LockHeld
+from seedbank.domain.manifest import MODES
+from seedbank.services import evidence
 
 
 @dataclass

@@ -15,7 +15,7 @@ import psycopg
 from psycopg import sql
 
 from seedbank.adapters.postgres import tenant_transaction
-from seedbank.models import DOMAIN_TABLES, table_name
+from seedbank.domain.models import DOMAIN_TABLES, table_name
 
 CHILDREN_FIRST: tuple[str, ...] = tuple(table_name(m) for m in reversed(DOMAIN_TABLES))
 

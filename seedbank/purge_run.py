@@ -8,10 +8,10 @@ from factories.spec import tenant_uuid
 from seedbank.adapters import audit
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import connect
-from seedbank.errors import Interrupted, SeedbankError
-from seedbank.interrupts import stop_at_boundary
-from seedbank.outcomes import cleanup
-from seedbank.purge import CHILDREN_FIRST, purge_dataset
+from seedbank.adapters.purge import CHILDREN_FIRST, purge_dataset
+from seedbank.domain.errors import Interrupted, SeedbankError
+from seedbank.services.seeding.interrupts import stop_at_boundary
+from seedbank.services.seeding.outcomes import cleanup
 from seedbank.settings import Settings
 
 

@@ -11,13 +11,13 @@ from typing import Any
 
 import typer
 
-from seedbank import progress
 from seedbank.adapters import audit
-from seedbank.errors import DependencyUnavailable, SeedbankError
-from seedbank.interrupts import stop_at_boundary
-from seedbank.profiles import LoadedProfile
+from seedbank.adapters.profiles import LoadedProfile
+from seedbank.domain.errors import DependencyUnavailable, SeedbankError
+from seedbank.observability import progress
+from seedbank.observability.logs import configure_logging
+from seedbank.services.seeding.interrupts import stop_at_boundary
 from seedbank.settings import Settings
-from seedbank.telemetry import configure_logging
 
 
 def run_seed(
@@ -62,7 +62,7 @@ def run_seed(
         raise
     except Exception as exc:
         from flows.seed import CURRENT
-        from seedbank.outcomes import as_error, tell_truth
+        from seedbank.services.seeding.outcomes import as_error, tell_truth
 
         mapped = as_error(exc)  # Prefect itself failing after (or between) the stages
         if mapped is not None and CURRENT:

@@ -16,23 +16,24 @@ import psycopg
 
 from factories.digest import combine_folds, dataset_digest
 from factories.planner import plan
-from seedbank import interrupts, policy, progress
 from seedbank.adapters import audit
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import bind_tenant, connect, tenant_transaction
+from seedbank.adapters.purge import dataset_exists, purge_dataset
 from seedbank.adapters.sink import BatchSink
 from seedbank.adapters.vault import Salt
-from seedbank.batches import RunContext, execute_batch
 from seedbank.bootstrap import Wiring
-from seedbank.dataset import dataset_spec, queue_name
-from seedbank.dispatch import Dispatcher, DispatchTarget, check_deadline
-from seedbank.errors import SaltMismatch, UsageError, VerificationFailed
+from seedbank.domain.errors import SaltMismatch, UsageError, VerificationFailed
+from seedbank.domain.manifest import MODES, Manifest
+from seedbank.domain.models import DOMAIN_TABLES, ENTITY_PARENTS, table_name
 from seedbank.gates import GateResult, GateTarget, failure_sentence, run_gates, smoke_config
-from seedbank.manifest import MODES, Manifest
-from seedbank.models import DOMAIN_TABLES, ENTITY_PARENTS, table_name
-from seedbank.policy import PolicyOutcome
-from seedbank.purge import dataset_exists, purge_dataset
-from seedbank.schedule import Schedule
+from seedbank.observability import progress
+from seedbank.services.seeding import interrupts, policy
+from seedbank.services.seeding.batches import RunContext, execute_batch
+from seedbank.services.seeding.dataset import dataset_spec, queue_name
+from seedbank.services.seeding.dispatch import Dispatcher, DispatchTarget, check_deadline
+from seedbank.services.seeding.policy import PolicyOutcome
+from seedbank.services.seeding.schedule import Schedule
 
 ENTITY_ORDER: tuple[str, ...] = tuple(table_name(m) for m in DOMAIN_TABLES)
 

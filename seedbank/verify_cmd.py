@@ -21,18 +21,18 @@ from typing import Any
 import typer
 
 from factories.spec import tenant_uuid
-from seedbank import conformance, evidence
 from seedbank.adapters import audit
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import bind_tenant, connect, tenant_transaction
+from seedbank.adapters.profiles import check_target, load_profile
 from seedbank.adapters.vault import VaultClient
 from seedbank.adapters.worm import WormStore, s3_client
 from seedbank.bootstrap import wire
-from seedbank.errors import VerificationFailed
+from seedbank.domain.errors import VerificationFailed
 from seedbank.gates import GateResult, GateTarget, failure_sentence, run_gates, smoke_config
-from seedbank.profiles import check_target, load_profile
+from seedbank.services import conformance, evidence
+from seedbank.services.seeding.stages import new_run
 from seedbank.settings import Settings
-from seedbank.stages import new_run
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import uuid
 
 import redis
 
-from seedbank.errors import BrokerUnavailable
+from seedbank.domain.errors import BrokerUnavailable
 
 
 class TenantSemaphore:

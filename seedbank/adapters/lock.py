@@ -27,9 +27,9 @@ from types import TracebackType
 import psycopg
 import structlog
 
-from seedbank import interrupts
 from seedbank.adapters.postgres import bind_tenant, connect
-from seedbank.errors import DependencyUnavailable, LeaseLost, LockHeld
+from seedbank.domain.errors import DependencyUnavailable, LeaseLost, LockHeld
+from seedbank.services.seeding import interrupts
 
 LEASE_TTL = timedelta(minutes=5)
 HEARTBEAT_S = 5.0

@@ -20,7 +20,7 @@ from psycopg import sql
 
 from seedbank.adapters.lock import check_fence
 from seedbank.adapters.postgres import bind_tenant
-from seedbank.errors import NonDeterministic
+from seedbank.domain.errors import NonDeterministic
 
 
 @dataclass(frozen=True)

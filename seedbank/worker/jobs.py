@@ -15,17 +15,22 @@ from celery import Task, shared_task
 from celery.signals import worker_process_init, worker_ready
 
 from factories.planner import BatchSpec
-from seedbank import metrics
 from seedbank.adapters.concurrency import TenantSemaphore, release_stale
 from seedbank.adapters.postgres import connect
 from seedbank.adapters.sink import BatchSink
 from seedbank.adapters.vault import Salt, VaultClient
-from seedbank.alerts import init_sentry
-from seedbank.batches import RunContext, execute_batch, load_run_context
-from seedbank.errors import BrokerUnavailable, DatabaseUnavailable, SeedbankError, VaultUnavailable
+from seedbank.domain.errors import (
+    BrokerUnavailable,
+    DatabaseUnavailable,
+    SeedbankError,
+    VaultUnavailable,
+)
+from seedbank.observability import metrics
+from seedbank.observability.alerts import init_sentry
+from seedbank.observability.logs import configure_logging
+from seedbank.observability.tracing import configure_tracing
+from seedbank.services.seeding.batches import RunContext, execute_batch, load_run_context
 from seedbank.settings import Settings
-from seedbank.telemetry import configure_logging
-from seedbank.tracing import configure_tracing
 
 #: Databases a worker may write to: the demo's and the test suite's scratch ones.
 ALLOWED_DATABASES = re.compile(

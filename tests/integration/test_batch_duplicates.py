@@ -5,12 +5,13 @@ from __future__ import annotations
 import secrets
 import threading
 
+from seedbank.services.seeding.batches import BatchOutcome, execute_batch
+
 from factories.planner import plan
-from seedbank import stages
 from seedbank.adapters.postgres import connect
 from seedbank.adapters.sink import BatchSink
 from seedbank.adapters.vault import Salt
-from seedbank.batches import BatchOutcome, execute_batch
+from seedbank.services.seeding import stages
 from tests.support.databases import ScratchDatabase
 from tests.support.inprocess import record, run_lock, small_manifest
 

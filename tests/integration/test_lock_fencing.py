@@ -19,20 +19,20 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from seedbank.adapters.purge import purge_dataset
+from seedbank.domain.errors import SeedbankError
+from seedbank.services.drill import expected_dataset_digest
+from seedbank.services.seeding.batches import execute_batch
 
 from factories.digest import dataset_digest
 from factories.planner import plan
 from factories.spec import ENTITIES
-from seedbank import stages
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import bind_tenant, connect, tenant_transaction
 from seedbank.adapters.sink import BatchSink
 from seedbank.adapters.vault import Salt
-from seedbank.batches import execute_batch
-from seedbank.drill import expected_dataset_digest
-from seedbank.errors import SeedbankError
 from seedbank.gates.stored_fold import fold_from_word_sums, fold_select
-from seedbank.purge import purge_dataset
+from seedbank.services.seeding import stages
 from tests.support.databases import ScratchDatabase
 from tests.support.inprocess import record, run_lock, small_manifest
 

@@ -13,13 +13,15 @@ from typing import Any
 
 import psycopg
 import pytest
+from seedbank.adapters.profiles import load_profile
+from seedbank.adapters.purge import purge_dataset
+from seedbank.domain.errors import Interrupted, SaltMismatch, VaultUnavailable
 
-from seedbank import evidence, purge_run, stages
 from seedbank.adapters.vault import VaultClient, salt_path
 from seedbank.bootstrap import wire
-from seedbank.errors import Interrupted, SaltMismatch, VaultUnavailable
-from seedbank.profiles import load_profile
-from seedbank.purge import purge_dataset
+from seedbank.services import evidence
+from seedbank.services import purge as purge_run
+from seedbank.services.seeding import stages
 from seedbank.settings import Settings
 from tests.support.inprocess import write_dataset
 from tests.support.world import World, isolated_world, vault

@@ -10,16 +10,16 @@ import secrets
 from typing import Any, cast
 
 import yaml
+from seedbank.adapters.profiles import default_profiles_dir
+from seedbank.domain.manifest import Manifest
+from seedbank.services.seeding.batches import execute_batch
 
 from factories.planner import plan
-from seedbank import stages
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import connect, tenant_transaction
 from seedbank.adapters.sink import BatchSink
 from seedbank.adapters.vault import Salt
-from seedbank.batches import execute_batch
-from seedbank.manifest import Manifest
-from seedbank.profiles import default_profiles_dir
+from seedbank.services.seeding import stages
 from tests.support.databases import ScratchDatabase
 
 

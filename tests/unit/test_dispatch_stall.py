@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, cast
 
-from seedbank.dispatch import STALL_FLOOR_S, Dispatcher, DispatchTarget
+from seedbank.services.seeding.dispatch import STALL_FLOOR_S, Dispatcher, DispatchTarget
 
 
 def _dispatcher(stall_s: float) -> Dispatcher:

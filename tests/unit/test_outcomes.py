@@ -6,11 +6,11 @@ import httpx
 import psycopg
 import redis
 from kombu.exceptions import OperationalError as KombuOperationalError
+from seedbank.domain.errors import LeaseLost, VaultUnavailable, VerificationFailed, WormUnavailable
 
 from factories.planner import plan
-from seedbank import outcomes, stages
-from seedbank.errors import LeaseLost, VaultUnavailable, VerificationFailed, WormUnavailable
 from seedbank.gates import GateResult
+from seedbank.services.seeding import outcomes, stages
 from tests.support.inprocess import small_manifest
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-from seedbank.errors import Interrupted
+from seedbank.domain.errors import Interrupted
 
 
 class StopRequest:

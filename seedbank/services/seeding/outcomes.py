@@ -19,8 +19,7 @@ import structlog
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-
-from seedbank.errors import (
+from seedbank.domain.errors import (
     BrokerUnavailable,
     DatabaseUnavailable,
     DependencyUnavailable,
@@ -30,7 +29,7 @@ from seedbank.errors import (
 )
 
 if TYPE_CHECKING:
-    from seedbank.stages import RunState
+    from seedbank.services.seeding.stages import RunState
 
 log = structlog.get_logger()
 

@@ -4,8 +4,8 @@ Every lease taken (and every re-acquisition after a lost lock session) draws a n
 epoch from one sequence, so epochs only grow; writers check (run id, epoch) in their
 own transaction (seedbank.adapters.lock.check_fence).
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-30
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
