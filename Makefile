@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 STACK_PY := $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,$(PYTHON))
 STACK := $(STACK_PY) scripts/stack.py
 
-.PHONY: venv up down status env test lint demo bench
+.PHONY: venv up down status env test lint demo bench faults
 
 venv: $(STAMP) $(VENV)/bin/promtool
 
@@ -82,3 +82,10 @@ conformance: up
 # test`; quieter figures when no test suite runs. BENCH_ARGS="--scale 0.1" for a quick look.
 bench: up
 	@. ./.stack/env && $(VENV)/bin/python -m bench.run $(BENCH_ARGS)
+
+# Fault campaign (issue 16; docs/operations.md): its own PostgreSQL, Redis and Celery worker
+# (SIGKILLed and restarted), proxies it cuts in front of the stack's Vault, S3 and Prefect;
+# every fault followed by a re-run and the data check. Table + reports/faults/last.json.
+# Never part of `make test`. FAULTS_ARGS="--quick" for the reduced set.
+faults: up
+	@. ./.stack/env && PYTHONPATH=$(CURDIR) $(VENV)/bin/python -m faults.run $(FAULTS_ARGS)

@@ -114,20 +114,21 @@ def _drill(
         with stage("drill-expected-digest"):
             salt = w.vault.read_salt(env, tenant, version=manifest.pii.salt_version)
             expected = expected_dataset_digest(spec, salt.value, manifest.generation.batch_size)
-        with stage("drill-simulate-loss"):
-            lock = RunLock(
+        with (
+            stage("drill-simulate-loss"),
+            RunLock(
                 w.settings.database_url,
                 env=env,
                 tenant=tenant,
                 tenant_id=spec.tenant_id,
                 run_id=drill_id,
+                holder=f"{actor} (dr-drill)",
+            ) as lock,
+            connect(w.settings.database_url) as conn,
+        ):
+            lost = purge_dataset(
+                conn, tenant_id=spec.tenant_id, env=env, mode="dr", fence=lock.fence
             )
-            lock.acquire(holder=f"{actor} (dr-drill)")
-            try:
-                with connect(w.settings.database_url) as conn:
-                    lost = purge_dataset(conn, tenant_id=spec.tenant_id, env=env, mode="dr")
-            finally:
-                lock.release()
         started = time.monotonic()
         restored = seed(
             tenant=tenant,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from seedbank.bootstrap import Wiring, wire
 from seedbank.domain.errors import SeedbankError, VerificationFailed
 from seedbank.observability.logs import stage
 from seedbank.services import artifacts, conformance, evidence
-from seedbank.services.seeding import stages
+from seedbank.services.seeding import outcomes, stages
 from seedbank.services.seeding import telemetry as run_telemetry
 from seedbank.services.seeding.dry_run import dry_run_body
 from seedbank.services.seeding.policy import execution_context
@@ -24,6 +23,8 @@ from tasks import stages as t
 from tasks.artifacts import publish
 
 log = structlog.get_logger()
+CURRENT: list[stages.RunState] = []
+"""The run this process started last (the CLI runs one flow per process)."""
 
 
 @flow(name="seed", log_prints=False, persist_result=False)
@@ -52,11 +53,12 @@ def seed(
         run = stages.new_run(
             loaded.manifest, dry_run=dry_run, actor=actor, mode=mode, breakglass=breakglass
         )
-    except Exception as exc:  # refused before a run existed: still in the tenant's history
+    except Exception as refused:  # refused before a run existed: still in the tenant's history
         known = {"kind": "seed_run", "env": env, "tenant": tenant, "mode": mode}
-        failure = artifacts.failure_of(exc)
+        failure = artifacts.failure_of(refused)
         publish(lambda: artifacts.run_artifacts(known, failure=failure))
         raise
+    CURRENT[:] = [run]  # for the CLI, should Prefect itself fail after the stages
     context = execution_context(actor, in_deployment=deployment.id is not None)
     structlog.contextvars.bind_contextvars(
         run_id=str(run.ctx.run_id), tenant=tenant, env=env, mode=run.ctx.mode, dry_run=dry_run
@@ -64,17 +66,21 @@ def seed(
     try:
         with run_telemetry.run_span(run):
             _stages(w, run, context=context, wait_seconds=wait_seconds)
-    except SeedbankError as exc:
+    except Exception as raw:
+        exc = outcomes.as_error(raw)  # an outage is exit 6 whatever the stage
+        if exc is None:
+            _publish_artifacts(run, raw)
+            raise
         _fail(w, run, exc)
         _write_report(report, run, exc)
         run_telemetry.record_outcome(run, exc)
         _publish_artifacts(run, exc)
-        raise
-    except Exception as exc:
-        _publish_artifacts(run, exc)
-        raise
+        if exc is raw:
+            raise
+        raise exc from None
     finally:
-        t.release(run)
+        with outcomes.cleanup("releasing the run lock"):
+            t.release(run)
         structlog.contextvars.clear_contextvars()
     _write_report(report, run, None)
     run_telemetry.record_outcome(run, None)
@@ -100,26 +106,29 @@ def _stages(w: Wiring, run: stages.RunState, *, context: str, wait_seconds: floa
 
 
 def _fail(w: Wiring, run: stages.RunState, exc: SeedbankError) -> None:
+    """Seal, record and audit a failure; none of it may replace `exc` (issue 16)."""
     ctx = run.ctx
+    status = outcomes.tell_truth(run, exc)  # after the first write: say what the database holds
     if isinstance(exc, VerificationFailed) and not run.dry_run:
         # A failed verification is evidence too (FR-022): seal it if the store takes it.
-        try:
+        with outcomes.cleanup("sealing the failed run's evidence"):
             evidence.publish(w, run, evidence.report(run, outcome="failed", error=exc.sentence()))
-        except SeedbankError as worm_exc:
-            log.error("failed run's evidence not sealed", error=worm_exc.sentence())
-    with contextlib.suppress(SeedbankError):  # the audit row below still records it
-        evidence.finish_run(w, run, status="failed")
-    try:
+    with outcomes.cleanup("recording the run's status"):  # the audit row still records it
+        evidence.finish_run(w, run, status=status)
+    with outcomes.cleanup("writing the audit row"):
         audit.note(
             w.settings.database_url,
             ctx.subject(run.actor),
             event=exc.event,
             outcome="refused" if not run.batches else "failed",
             reason=exc.sentence(),
-            detail={"mode": ctx.mode, "dry_run": run.dry_run, "exit_code": exc.exit_code},
+            detail={
+                "mode": ctx.mode,
+                "dry_run": run.dry_run,
+                "exit_code": exc.exit_code,
+                "status": status,
+            },
         )
-    except SeedbankError as audit_exc:
-        log.error("audit write failed", error=audit_exc.sentence())
 
 
 def _write_report(path: str | None, run: stages.RunState, exc: SeedbankError | None) -> None:

@@ -3,12 +3,16 @@
 A sorted-set semaphore: each holder is a member scored by its expiry, so a slot
 held by a worker that died frees itself after `ttl_s`. Members carry their holder's
 name (`<node>/<boot>/…`), so a worker node restarted after a SIGKILL frees the slots
-its previous incarnation left at once (`release_stale`) instead of after the TTL.
+its previous incarnation left at once (`release_stale`) instead of after the TTL,
+and a pool process's members end in its pid (`<node>/<boot>/<pid>/…`): a sibling that
+finds the tenant full frees the slots of a dead sibling at once (`release_dead`),
+so killing pool processes no longer stalls the tenant for the whole TTL (issue 16).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import uuid
 
@@ -27,7 +31,30 @@ class TenantSemaphore:
         self._ttl = ttl_s
 
     def try_acquire(self, holder: str = "") -> str | None:
-        """A slot token, or None when `limit` batches of this tenant already run."""
+        """A slot token, or None when `limit` batches of this tenant already run.
+
+        When full, the slots of dead processes under `holder`'s own node and boot are
+        freed and the slot asked once more.
+        """
+        token = self._try(holder)
+        if token is None and holder and self.release_dead(holder) > 0:
+            token = self._try(holder)
+        return token
+
+    def release_dead(self, holder: str) -> int:
+        """Free slots held by dead pool processes of this node incarnation (same machine)."""
+        node_boot = holder.rsplit("/", 2)[0] + "/" if holder.count("/") >= 3 else holder
+        try:
+            members = [
+                m.decode() if isinstance(m, bytes) else str(m)
+                for m in self._redis.zrange(self._key, 0, -1)
+            ]
+            dead = [m for m in members if m.startswith(node_boot) and not _alive(m, node_boot)]
+            return int(self._redis.zrem(self._key, *dead)) if dead else 0
+        except redis.RedisError:
+            return 0  # they expire by themselves
+
+    def _try(self, holder: str) -> str | None:
         token = holder + uuid.uuid4().hex
         now = time.time()
         try:
@@ -50,6 +77,19 @@ class TenantSemaphore:
     def release(self, token: str) -> None:
         with contextlib.suppress(redis.RedisError):  # the slot expires by itself
             self._redis.zrem(self._key, token)
+
+
+def _alive(member: str, node_boot: str) -> bool:
+    pid_text = member[len(node_boot) :].split("/", 1)[0]
+    if not pid_text.isdigit():
+        return True  # not a pid-stamped member: leave it to the TTL
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def release_stale(client: redis.Redis, *, node: str, boot: str) -> int:

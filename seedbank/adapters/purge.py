@@ -9,6 +9,7 @@ skipped by their checkpoints.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 import psycopg
@@ -20,13 +21,33 @@ from seedbank.domain.models import DOMAIN_TABLES, table_name
 CHILDREN_FIRST: tuple[str, ...] = tuple(table_name(m) for m in reversed(DOMAIN_TABLES))
 
 
+Fence = Callable[[psycopg.Connection], None]
+"""`RunLock.fence`: raises inside the transaction when the run's lease was taken over."""
+
+
 def purge_dataset(
-    conn: psycopg.Connection, *, tenant_id: uuid.UUID, env: str, mode: str
+    conn: psycopg.Connection,
+    *,
+    tenant_id: uuid.UUID,
+    env: str,
+    mode: str,
+    fence: Fence | None = None,
+    deleted: dict[str, int] | None = None,
+    stop: Callable[[], None] | None = None,
 ) -> dict[str, int]:
-    """Delete every row and checkpoint of `mode` for the tenant; returns rows per entity."""
-    deleted: dict[str, int] = {}
+    """Delete every row and checkpoint of `mode` for the tenant; returns rows per entity.
+
+    `fence` runs first in every entity's transaction; `stop` runs between entities (it
+    raises to interrupt at that boundary); `deleted` is filled as entities go, so a
+    caller that was interrupted can say what was done.
+    """
+    deleted = {} if deleted is None else deleted
     for entity in CHILDREN_FIRST:
+        if stop is not None:
+            stop()
         with tenant_transaction(conn, tenant_id):
+            if fence is not None:
+                fence(conn)
             # The tenant row is shared by every mode (only `forget` removes it): drop
             # just this mode's checkpoint of it, so a reseed re-checks it.
             if entity != "tenant":

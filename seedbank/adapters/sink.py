@@ -8,6 +8,7 @@ judges every row (ARCHITECTURE "Writing").
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from psycopg import sql
 
 from factories.columnar import CopyPayload
 from factories.spec import GENERATOR_VERSION
+from seedbank.adapters.lock import check_fence
 from seedbank.adapters.postgres import bind_tenant
 from seedbank.domain.errors import DatasetFormatMismatch, NonDeterministic
 
@@ -42,6 +44,11 @@ class Checkpoint:
 class WriteResult:
     rows: int
     skipped: bool
+
+
+def _batch_key(tenant_id: uuid.UUID, cp: Checkpoint) -> int:
+    text = f"seedbank/batch/{tenant_id}/{cp.env}/{cp.mode}/{cp.entity}/{cp.batch_start}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big", signed=True)
 
 
 class BatchSink:
@@ -86,11 +93,22 @@ class BatchSink:
     ) -> WriteResult:
         """Write rows + checkpoint atomically; skip a batch an earlier run already wrote.
 
-        A dry run passes `record_checkpoint=False` inside its own outer transaction.
+        A dry run passes `record_checkpoint=False` inside its own outer transaction (rolled
+        back: nothing to fence). Otherwise the run's lease is checked in the same
+        transaction: a run whose lock was taken over writes nothing (`LeaseLost`).
         """
         staging, types = self.staging(table, columns)
         with self._conn.transaction():
             bind_tenant(self._conn, tenant_id)
+            if record_checkpoint:
+                check_fence(
+                    self._conn, tenant_id=tenant_id, env=checkpoint.env, run_id=checkpoint.run_id
+                )
+                # A stalled batch re-dispatched while its first copy still runs: the copy
+                # waits here, then finds the checkpoint and skips (no unique violation).
+                self._conn.execute(
+                    "SELECT pg_advisory_xact_lock(%s)", (_batch_key(tenant_id, checkpoint),)
+                )
             previous = self._conn.execute(
                 "SELECT digest, generator_version FROM seed_checkpoint WHERE tenant_id = %s"
                 " AND env = %s AND mode = %s AND entity = %s AND batch_start = %s",
@@ -108,7 +126,8 @@ class BatchSink:
                         f"batch {table}[{checkpoint.batch_start}:{checkpoint.batch_stop}]"
                         f" produced digest {checkpoint.digest[:12]}…, but the checkpoint of an"
                         f" earlier run has {previous[0][:12]}…",
-                        fix="the generator or its inputs changed: purge the dataset and reseed",
+                        fix="the generator or its inputs changed (a salt changed under its version"
+                        " is refused earlier, exit 7): purge the dataset and reseed",
                     )
                 return WriteResult(rows=0, skipped=True)
             self.copy_rows(staging, table, columns, types, rows)

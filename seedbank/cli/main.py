@@ -54,6 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug, not a user error: one line, traceback on request
         if os.environ.get("SEEDBANK_DEBUG"):
             raise
+        # An outage is exit 6, not a bug (issue 16); imported on this error path only.
+        from seedbank.services.seeding.outcomes import as_error  # noqa: PLC0415
+
+        if (mapped := as_error(exc)) is not None:
+            _fail(mapped.sentence())
+            return mapped.exit_code
         _fail(
             f"internal error ({type(exc).__name__}: {scrub_text(str(exc), 200)}); re-run with"
             " SEEDBANK_DEBUG=1 for the traceback and report it."

@@ -15,10 +15,12 @@ from typing import Annotated, Any
 
 import typer
 
+from seedbank.adapters.interrupts import stop_at_boundary
 from seedbank.adapters.profiles import LoadedProfile, check_target, load_profile
 from seedbank.cli.common import actor_identity
 from seedbank.domain.errors import DependencyUnavailable, SeedbankError, one_line
 from seedbank.domain.inputs import check_mode, check_wait
+from seedbank.services.seeding.outcomes import as_error, tell_truth
 from seedbank.settings import Settings
 
 
@@ -92,7 +94,7 @@ def run_seed(
     # Prefect's own console lines (with tracebacks) would bury our one-line errors;
     # its logs still reach the Prefect API and UI.
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-    from flows.seed import seed  # noqa: PLC0415  lazy: +5 s (Prefect)
+    from flows.seed import CURRENT, seed  # noqa: PLC0415  lazy: +5 s (Prefect)
     from seedbank.observability import progress  # noqa: PLC0415  lazy: +0.5 s
     from seedbank.observability.logs import configure_logging  # noqa: PLC0415  lazy: +0.8 s
 
@@ -104,20 +106,27 @@ def run_seed(
     progress.use(reporter)
     started = time.monotonic()
     try:
-        result = seed(
-            tenant=meta.tenant,
-            env=meta.env,
-            profile=str(loaded.path),
-            dry_run=dry_run,
-            wait_seconds=wait_seconds,
-            actor=actor,
-            mode=mode,
-            breakglass=breakglass,
-            report=str(report) if report else None,
-        )
+        # SIGINT/SIGTERM stop dispatching at the next batch boundary; the flow then
+        # records and says what is written (issue 16).
+        with stop_at_boundary():
+            result = seed(
+                tenant=meta.tenant,
+                env=meta.env,
+                profile=str(loaded.path),
+                dry_run=dry_run,
+                wait_seconds=wait_seconds,
+                actor=actor,
+                mode=mode,
+                breakglass=breakglass,
+                report=str(report) if report else None,
+            )
     except SeedbankError:
         raise
     except Exception as exc:
+        mapped = as_error(exc)  # Prefect itself failing after (or between) the stages
+        if mapped is not None and CURRENT:
+            tell_truth(CURRENT[-1], mapped)
+            raise mapped from None
         if "Failed to reach API" in str(exc):
             raise DependencyUnavailable(
                 f"the Prefect API at {os.environ.get('PREFECT_API_URL', '(unset)')} is unreachable",

@@ -20,7 +20,10 @@ sentence on stderr and the exit code below, never a traceback.
     ├── NonDeterministic ..................... 9  a re-run batch produced a different digest
     │   └── DatasetFormatMismatch                 data of another dataset format would be mixed
     ├── VerificationFailed .................. 10  a verification gate failed
-    └── SeedingFailed ....................... 11  a batch could not be written after its retries
+    ├── SeedingFailed ....................... 11  a batch could not be written after its retries
+    ├── LeaseLost ........................... 12  the run lost its lock lease (session died and
+    │                                             another run took it): it stopped writing
+    └── Interrupted ........................ 130  SIGINT/SIGTERM: stopped at a batch boundary
 """
 
 from __future__ import annotations
@@ -171,6 +174,20 @@ class SeedingFailed(SeedbankError):
     event = "seeding_failed"
 
 
+class LeaseLost(SeedbankError):
+    """Raised when a run's lock lease was taken over: the fenced write is refused."""
+
+    exit_code = 12
+    event = "lease_lost"
+
+
+class Interrupted(SeedbankError):
+    """Raised when SIGINT/SIGTERM stopped a purge or run at a batch boundary."""
+
+    exit_code = 130
+    event = "interrupted"
+
+
 EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (
@@ -185,5 +202,7 @@ EXIT_CODES: dict[str, int] = {
         NonDeterministic,
         VerificationFailed,
         SeedingFailed,
+        LeaseLost,
+        Interrupted,
     )
 }

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Date,
     DateTime,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -300,6 +302,12 @@ class SeedLease(SQLModel, table=True):
     tenant_id: uuid.UUID = Field(primary_key=True)
     env: str = Field(primary_key=True, max_length=16)
     run_id: uuid.UUID
+    #: Fencing epoch from the `seed_lease_epoch` sequence (migration 0006).
+    epoch: int = Field(
+        sa_column=Column(
+            BigInteger, nullable=False, server_default=text("nextval('seed_lease_epoch')")
+        )
+    )
     holder: str = Field(sa_column=Column(Text, nullable=False))
     acquired_at: datetime = _instant()
     heartbeat_at: datetime = _instant()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,7 @@ from typing import Any
 
 from factories.spec import GENERATOR_VERSION
 from seedbank.adapters.postgres import connect, tenant_transaction
+from seedbank.adapters.purge import Fence
 from seedbank.bootstrap import Wiring
 from seedbank.gates import GateResult
 from seedbank.services import conformance
@@ -97,6 +99,7 @@ def publish(w: Wiring, run: RunState, document: dict[str, Any]) -> dict[str, Any
         kind="run_report",
         key=f"runs/{ctx.env}/{ctx.tenant}/{ctx.run_id}.json",
         document=document,
+        fence=run.lock.fence if run.lock is not None else None,
     )
     return run.evidence
 
@@ -109,13 +112,22 @@ def seal(
     kind: str,
     key: str,
     document: dict[str, Any],
+    fence: Fence | None = None,
 ) -> dict[str, Any]:
-    """Write a PII-free document to WORM under COMPLIANCE retention, sign it, index it."""
+    """Sign a PII-free document, write it to WORM under COMPLIANCE retention, index it.
+
+    Signed first: with Vault down nothing reaches the immutable bucket (no unsigned
+    orphan). The index row is fenced by the run's lease when a lock is held.
+    """
     body = json.dumps(document, sort_keys=True, indent=2, default=str).encode()
     retain_until = datetime.now(UTC) + timedelta(days=w.settings.evidence_retention_days)
+    signature = w.vault.sign(
+        w.settings.vault_transit_key, hashlib.sha256(body).hexdigest().encode()
+    )
     stored = w.worm.put_bytes(key, body, retain_until=retain_until)
-    signature = w.vault.sign(w.settings.vault_transit_key, stored.sha256.encode())
     with connect(w.settings.database_url) as conn, tenant_transaction(conn, tenant_id):
+        if fence is not None:
+            fence(conn)
         conn.execute(
             "INSERT INTO seed_evidence (tenant_id, id, run_id, kind, bucket, object_key,"
             " version_id, sha256, signature, retain_until, created_at) VALUES"

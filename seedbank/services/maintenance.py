@@ -46,22 +46,27 @@ def expurge_tenant(w: Wiring, *, env: str, tenant: str, actor: str) -> TenantOut
         return outcome
     tenant_id, run_id = tenant_uuid(env, tenant), uuid.uuid4()
     lock = RunLock(
-        w.settings.database_url, env=env, tenant=tenant, tenant_id=tenant_id, run_id=run_id
+        w.settings.database_url,
+        env=env,
+        tenant=tenant,
+        tenant_id=tenant_id,
+        run_id=run_id,
+        holder=f"{actor} (expurge)",
     )
     try:
-        lock.acquire(holder=f"{actor} (expurge)")
+        lock.__enter__()
     except LockHeld as exc:
         outcome.skipped = exc.sentence()  # a seed is running: the next schedule retries
         return outcome
-    try:
+    with lock:  # already held: the block releases it
         with connect(w.settings.database_url) as conn:
             for mode in modes:
-                outcome.purged[mode] = purge_dataset(conn, tenant_id=tenant_id, env=env, mode=mode)
+                outcome.purged[mode] = purge_dataset(
+                    conn, tenant_id=tenant_id, env=env, mode=mode, fence=lock.fence
+                )
         _seal_and_audit(
-            w, "expurge", env, tenant, run_id, actor, f"expurged {', '.join(modes)}", outcome
+            w, "expurge", env, tenant, run_id, actor, f"expurged {', '.join(modes)}", outcome, lock
         )
-    finally:
-        lock.release()
     return outcome
 
 
@@ -71,23 +76,28 @@ def forget_tenant(
     """Remove every synthetic row and checkpoint of env/tenant in every mode."""
     outcome = TenantOutcome(env=env, tenant=tenant)
     tenant_id, run_id = tenant_uuid(env, tenant), uuid.uuid4()
-    lock = RunLock(
-        w.settings.database_url, env=env, tenant=tenant, tenant_id=tenant_id, run_id=run_id
-    )
-    lock.acquire(wait_seconds=wait_seconds, holder=f"{actor} (forget)")
-    try:
+    with RunLock(
+        w.settings.database_url,
+        env=env,
+        tenant=tenant,
+        tenant_id=tenant_id,
+        run_id=run_id,
+        holder=f"{actor} (forget)",
+        wait_seconds=wait_seconds,
+    ) as lock:
         with connect(w.settings.database_url) as conn:
             for mode in MODES:
-                outcome.purged[mode] = purge_dataset(conn, tenant_id=tenant_id, env=env, mode=mode)
+                outcome.purged[mode] = purge_dataset(
+                    conn, tenant_id=tenant_id, env=env, mode=mode, fence=lock.fence
+                )
             with tenant_transaction(conn, tenant_id):
+                lock.fence(conn)
                 cur = conn.execute("DELETE FROM tenant WHERE tenant_id = %s", (tenant_id,))
                 outcome.purged["tenant"] = {"tenant": cur.rowcount}
                 conn.execute("DELETE FROM seed_checkpoint WHERE tenant_id = %s", (tenant_id,))
         _seal_and_audit(
-            w, "forget", env, tenant, run_id, actor, "removed every synthetic row", outcome
+            w, "forget", env, tenant, run_id, actor, "removed every synthetic row", outcome, lock
         )
-    finally:
-        lock.release()
     return outcome
 
 
@@ -116,6 +126,7 @@ def _seal_and_audit(
     actor: str,
     reason: str,
     outcome: TenantOutcome,
+    lock: RunLock,
 ) -> None:
     """Seal the `kind` report of what was deleted in WORM, then audit it with its evidence."""
     outcome.evidence = evidence.seal(
@@ -125,6 +136,7 @@ def _seal_and_audit(
         kind=kind,
         key=f"{kind}/{env}/{tenant}/{run_id}.json",
         document=_report(kind, env, tenant, run_id, actor, outcome.purged),
+        fence=lock.fence,
     )
     audit.note(
         w.settings.database_url,

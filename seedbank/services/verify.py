@@ -67,11 +67,15 @@ def verify_database(
     w = wire(settings)
     salt = w.vault.read_salt(env, tenant, version=ctx.salt_version)
     w.worm.check_object_lock()
-    lock = RunLock(
-        settings.database_url, env=env, tenant=tenant, tenant_id=ctx.tenant_id, run_id=ctx.run_id
-    )
-    lock.acquire(wait_seconds=wait_seconds, holder=f"{actor} (verify)")
-    try:
+    with RunLock(
+        settings.database_url,
+        env=env,
+        tenant=tenant,
+        tenant_id=ctx.tenant_id,
+        run_id=ctx.run_id,
+        holder=f"{actor} (verify)",
+        wait_seconds=wait_seconds,
+    ):
         target = GateTarget(
             spec=ctx.spec,
             salt_version=ctx.salt_version,
@@ -83,8 +87,6 @@ def verify_database(
         smoke = smoke_config(settings.redis_url, ctx.manifest.rate_limit)
         url = settings.database_url
         gates = run_gates_rolled_back(url, ctx.tenant_id, target, salt=salt.value, smoke=smoke)
-    finally:
-        lock.release()
     failed = any(g.failed for g in gates)
     found = next((g.figures.get("found") for g in gates if g.name == "counts"), None) or {}
     report = evidence.report_of(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import uuid
@@ -142,7 +143,7 @@ def seed_batch(
         structlog.contextvars.bind_contextvars(
             run_id=run_id, tenant=ctx.tenant, env=ctx.env, mode=ctx.mode, stage="seed-batch"
         )
-        token = slots.try_acquire(holder=f"{self.request.hostname}/{BOOT}/")
+        token = slots.try_acquire(holder=f"{self.request.hostname}/{BOOT}/{os.getpid()}/")
         if token is None:
             # Waiting for a slot is not a failure: wait as long as a dead holder's slot lives.
             raise self.retry(countdown=SLOT_WAIT_S, max_retries=SLOT_WAITS)

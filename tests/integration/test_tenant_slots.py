@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
 import time
 
 import redis
@@ -56,3 +57,17 @@ def test_a_restarted_node_frees_the_slots_of_its_dead_incarnation_only() -> None
     members = {m.decode() if isinstance(m, bytes) else str(m) for m in raw}
     assert members == {other_node, alive}
     assert sem.try_acquire() is not None  # the freed slot is usable at once
+
+
+def test_a_dead_pool_process_slot_is_freed_by_a_sibling_at_once() -> None:
+    tenant = f"t-{secrets.token_hex(4)}"
+    node_boot = f"celery-{secrets.token_hex(3)}@host/boot-1/"
+    sem = _semaphore(tenant, 1, ttl_s=300)
+    child = subprocess.Popen(["sleep", "60"])
+    assert sem.try_acquire(holder=f"{node_boot}{child.pid}/") is not None
+    sibling = f"{node_boot}{os.getpid()}/"
+    assert sem.try_acquire(holder=sibling) is None  # the holder is alive: still full
+    child.kill()
+    child.wait()
+    assert sem.try_acquire(holder=sibling) is not None  # its death is known: freed now
+    assert sem.try_acquire(holder=f"other-node/boot-2/{child.pid}/") is None

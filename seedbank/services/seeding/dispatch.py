@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +32,13 @@ from seedbank.services.seeding.schedule import Schedule
 log = structlog.get_logger()
 
 PUBLISH_ATTEMPTS = 3
+STALL_FACTOR = 4.0
+STALL_FLOOR_S = 10.0
+STALL_SAMPLES = 8
+"""The stall wait follows the measured batch latency (send → result): once STALL_SAMPLES
+batches have landed it is STALL_FACTOR times the slowest of the recent ones, at least
+STALL_FLOOR_S and at most the configured stall time, so a killed worker's batches are
+re-sent within seconds of when they should have landed, not after a fixed minute."""
 POLL_S = 0.05
 """Result polling tick: a window of ≤ 32 batches costs ≤ 32 Redis GETs per tick."""
 
@@ -69,14 +77,17 @@ class Dispatcher:
         expires_s: float,
         window: int = 16,
         deadline: datetime | None = None,
+        check: Callable[[], None] | None = None,
     ) -> None:
         self._app = app
+        self._check = check  # the run lock's `check`: stop as soon as the lease is lost
         self._target = target
         self._window = window
         self._patience_s = max(60.0, 3 * stall_s)
         self._no_consumer_since: float | None = None
         self._asked_at = -1e9
         self._stall_s = stall_s
+        self._latencies: deque[float] = deque(maxlen=64)
         self._expires_s = expires_s
         self._outstanding: list[AsyncResult] = []
         self._deadline = deadline
@@ -151,12 +162,15 @@ class Dispatcher:
                 break
             time.sleep(POLL_S)
             check_deadline(self._deadline)
+            if self._check is not None:
+                self._check()
             still: list[_Pending] = []
             for item in pending:
                 outcome = self._poll(item)
                 if outcome is None:
                     still.append(item)
                     continue
+                self._latencies.append(time.monotonic() - item.sent_at)
                 done.append(outcome)
                 on_done(outcome)
                 schedule.complete(item.batch)
@@ -175,7 +189,7 @@ class Dispatcher:
                     raise _as_error(result.result, item.batch)
         except (KombuOperationalError, RedisError, OSError) as exc:
             raise _broker_down(exc) from None
-        if time.monotonic() - item.sent_at > self._stall_s:
+        if time.monotonic() - item.sent_at > self.stall_wait():
             log.warning(
                 "batch stalled, re-dispatching",
                 entity=item.batch.entity,
@@ -188,6 +202,12 @@ class Dispatcher:
             item.results.append(self._send(item.batch))
             item.sent_at = time.monotonic()
         return None
+
+    def stall_wait(self) -> float:
+        """Seconds after which an unanswered batch is sent again (see STALL_FACTOR)."""
+        if len(self._latencies) < STALL_SAMPLES:
+            return self._stall_s
+        return min(self._stall_s, max(STALL_FLOOR_S, STALL_FACTOR * max(self._latencies)))
 
     def _reconsume(self) -> None:
         """After a stall, have the (perhaps restarted) workers consume the run's queue again.

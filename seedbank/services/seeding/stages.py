@@ -17,7 +17,7 @@ import psycopg
 from factories.digest import combine_folds, dataset_digest
 from factories.planner import plan
 from factories.spec import GENERATOR_VERSION
-from seedbank.adapters import audit
+from seedbank.adapters import audit, interrupts
 from seedbank.adapters.dataset_format import refuse_other_format
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import connect, tenant_transaction
@@ -112,7 +112,14 @@ def purge_previous(w: Wiring, run: RunState) -> None:
     with connect(w.settings.database_url) as conn:
         if not dataset_exists(conn, tenant_id=ctx.tenant_id, env=ctx.env, mode=ctx.mode):
             return
-        run.purged = purge_dataset(conn, tenant_id=ctx.tenant_id, env=ctx.env, mode=ctx.mode)
+        run.purged = purge_dataset(
+            conn,
+            tenant_id=ctx.tenant_id,
+            env=ctx.env,
+            mode=ctx.mode,
+            fence=run.lock.fence if run.lock is not None else None,
+            stop=interrupts.check,
+        )
     audit.note(
         w.settings.database_url,
         ctx.subject(run.actor),
@@ -125,15 +132,16 @@ def purge_previous(w: Wiring, run: RunState) -> None:
 
 def acquire_lock(w: Wiring, run: RunState, *, wait_seconds: float) -> None:
     ctx = run.ctx
-    lock = RunLock(
+    # Entered here, exited by the flow's `release` task in its `finally` (never raises).
+    run.lock = RunLock(
         w.settings.database_url,
         env=ctx.env,
         tenant=ctx.tenant,
         tenant_id=ctx.tenant_id,
         run_id=ctx.run_id,
-    )
-    lock.acquire(wait_seconds=wait_seconds, holder=run.actor)
-    run.lock = lock
+        holder=run.actor,
+        wait_seconds=wait_seconds,
+    ).__enter__()
 
 
 def check_salt(w: Wiring, run: RunState) -> None:
@@ -169,6 +177,16 @@ def check_salt(w: Wiring, run: RunState) -> None:
         refuse_other_format(
             conn, tenant_id=ctx.tenant_id, env=ctx.env, tenant=ctx.tenant, mode=ctx.mode
         )
+        # The runs that wrote the checkpoints, succeeded or not: after a failed first run
+        # a changed salt would otherwise surface as "the generator changed" (exit 9).
+        writers = conn.execute(
+            "SELECT DISTINCT r.salt_fingerprint FROM seed_checkpoint c JOIN seed_run r"
+            " ON r.tenant_id = c.tenant_id AND r.id = c.run_id WHERE c.tenant_id = %s"
+            " AND c.env = %s AND c.mode = %s AND c.salt_version = %s"
+            " AND r.salt_fingerprint IS NOT NULL",
+            (ctx.tenant_id, ctx.env, ctx.mode, pinned),
+        ).fetchall()
+    fingerprints = {r[0] for r in writers} | ({seeded[0]} if rows and seeded else set())
     others = sorted(r[0] for r in rows if r[0] != pinned)
     if others:
         raise SaltMismatch(
@@ -176,7 +194,7 @@ def check_salt(w: Wiring, run: RunState) -> None:
             f" {others[0]}, not {pinned}",
             fix="purge it (`seed_data purge`) and reseed with the new salt version",
         )
-    if rows and seeded is not None and seeded[0] != run.salt.fingerprint:
+    if fingerprints - {run.salt.fingerprint}:
         raise SaltMismatch(
             f"Vault's salt version {pinned} for {ctx.env}/{ctx.tenant} is not the salt the"
             " dataset was seeded with (did Vault lose its data?)",
@@ -252,6 +270,7 @@ def seed_with_celery(w: Wiring, run: RunState) -> None:
         expires_s=w.settings.batch_expires_seconds,
         window=w.settings.batch_window,
         deadline=run.deadline,
+        check=lambda: _still_ours(run),
     )
     schedule = Schedule.of(
         plan(ctx.spec, ctx.manifest.generation.batch_size), ENTITY_PARENTS, ENTITY_ORDER
@@ -266,15 +285,22 @@ def seed_with_celery(w: Wiring, run: RunState) -> None:
     def finished(entity: str) -> None:
         run.timings[entity] = round(time.monotonic() - started[entity], 3)
 
+    def done(outcome: dict[str, Any]) -> None:
+        run.batches.append(outcome)  # as they land: a failure later can say what is written
+        _report_batch(outcome)
+
     dispatcher.ensure_consumers()
     try:
-        run.batches.extend(
-            dispatcher.run(
-                schedule, on_done=_report_batch, on_released=released, on_finished=finished
-            )
-        )
+        dispatcher.run(schedule, on_done=done, on_released=released, on_finished=finished)
     finally:
         dispatcher.revoke_outstanding()
+
+
+def _still_ours(run: RunState) -> None:
+    """Asked at every dispatcher tick: the lease is still ours and no SIGINT/SIGTERM came."""
+    if run.lock is not None:
+        run.lock.check()
+    interrupts.check()
 
 
 def _report_batch(outcome: dict[str, Any]) -> None:
