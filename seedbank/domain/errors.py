@@ -28,15 +28,23 @@ sentence on stderr and the exit code below, never a traceback.
 
 from __future__ import annotations
 
+import re
+
 MESSAGE_LIMIT = 340
 FIX_LIMIT = 150
 """A sentence is at most ~500 characters: message and fix are cut (and made one printable
 line) when the error is made, before any regex (redaction, log filters) ever sees them."""
 
 
+# `user:password@` inside a URL, even one a path normalisation left with a single slash;
+# bounded repeats keep it linear on hostile input.
+_CREDENTIALS = re.compile(r"(?<=[/:])([^\s:/@]{1,64}):[^\s/@]{1,256}@")
+
+
 def one_line(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters, control characters and lone surrogates escaped."""
-    cut = text[: limit + 1]
+    """`text` cut to `limit` characters, control characters and lone surrogates escaped,
+    and any URL password masked: an error sentence never carries a credential."""
+    cut = _CREDENTIALS.sub(r"\1:***@", text[: limit + 1])
     clean = "".join(
         ch if ch.isprintable() else " " if ch in "\t\n\r" else ascii(ch)[1:-1] for ch in cut
     )

@@ -85,6 +85,9 @@ def _check(variable: str, value: str) -> None:
 @example(variable="SEEDBANK_SLO_SECONDS", value="abc").via("SLO not a number")
 @example(variable="SEEDBANK_EXPURGE_GRACE_HOURS", value="abc").via("grace not a number")
 @example(variable="SEEDBANK_DATABASE_URL", value="garbage").via("a garbage database URL")
+@example(
+    variable="SEEDBANK_PROFILES_DIR", value=f"postgresql://u:{MARKER}@127.0.0.1:notaport/db"
+).via("a credential in a path that the error names")
 def test_a_setting_is_accepted_and_usable_or_refused_by_name(variable: str, value: str) -> None:
     _check(variable, value)
 
