@@ -22,20 +22,12 @@ def run_purge(
     run_id = uuid.uuid4()
     deleted: dict[str, int] = {}
 
+    who = audit.Subject(tenant_id, env, tenant, actor, run_id)
+
     def record(outcome: str, reason: str) -> None:
-        audit.record(
-            settings.database_url,
-            audit.AuditEvent(
-                tenant_id=tenant_id,
-                env=env,
-                tenant=tenant,
-                event="purge",
-                outcome=outcome,
-                reason=reason,
-                actor=actor,
-                run_id=run_id,
-                detail={"mode": mode, "deleted": deleted},
-            ),
+        detail = {"mode": mode, "deleted": deleted}
+        audit.note(
+            settings.database_url, who, event="purge", outcome=outcome, reason=reason, detail=detail
         )
 
     with (
