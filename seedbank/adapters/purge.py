@@ -48,9 +48,9 @@ def purge_dataset(
         with tenant_transaction(conn, tenant_id):
             if fence is not None:
                 fence(conn)
-            if entity == "tenant":
-                _drop_tenant_row_with_last_dataset(conn, tenant_id, env, mode, deleted)
-            else:
+            # The tenant row is shared by every mode (only `forget` removes it): drop
+            # just this mode's checkpoint of it, so a reseed re-checks it.
+            if entity != "tenant":
                 cur = conn.execute(
                     sql.SQL("DELETE FROM {} WHERE tenant_id = %s AND dataset = %s").format(
                         sql.Identifier(entity)
@@ -64,26 +64,6 @@ def purge_dataset(
                 (tenant_id, env, mode, entity),
             )
     return deleted
-
-
-def _drop_tenant_row_with_last_dataset(
-    conn: psycopg.Connection, tenant_id: uuid.UUID, env: str, mode: str, deleted: dict[str, int]
-) -> None:
-    """The tenant row is shared by every mode: it stays while another mode's dataset does,
-    and goes with the last one, so the next seed writes it afresh (under a new dataset
-    format too, instead of meeting a stale row it cannot overwrite)."""
-    other = conn.execute(
-        "SELECT 1 FROM seed_checkpoint WHERE tenant_id = %s AND env = %s AND mode <> %s LIMIT 1",
-        (tenant_id, env, mode),
-    ).fetchone()
-    if other is not None:
-        return
-    try:
-        with conn.transaction():  # a savepoint: rows left without checkpoints keep it
-            cur = conn.execute("DELETE FROM tenant WHERE tenant_id = %s", (tenant_id,))
-    except psycopg.errors.ForeignKeyViolation:
-        return
-    deleted["tenant"] = cur.rowcount
 
 
 def dataset_exists(conn: psycopg.Connection, *, tenant_id: uuid.UUID, env: str, mode: str) -> bool:

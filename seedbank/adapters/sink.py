@@ -157,8 +157,14 @@ class BatchSink:
                     copy.set_types(types)
                     for row in rows:
                         copy.write_row(row)
-            # The tenant row is shared by the baseline, load and DR datasets.
-            shared = sql.SQL(" ON CONFLICT DO NOTHING" if table == "tenant" else "")
+            # The tenant row is shared by the baseline, load and DR datasets: a row another
+            # dataset wrote is the same row, one an older dataset format wrote is rewritten.
+            shared = sql.SQL(
+                " ON CONFLICT (tenant_id) DO UPDATE SET slug = EXCLUDED.slug, env = EXCLUDED.env,"
+                " name = EXCLUDED.name, created_at = EXCLUDED.created_at"
+                if table == "tenant"
+                else ""
+            )
             cur.execute(
                 sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}{}").format(
                     sql.Identifier(table), cols, cols, sql.Identifier(staging), shared

@@ -54,11 +54,11 @@ def expurge_tenant(w: Wiring, *, env: str, tenant: str, actor: str) -> TenantOut
         holder=f"{actor} (expurge)",
     )
     try:
-        lock.__enter__()
+        lock.acquire()
     except LockHeld as exc:
         outcome.skipped = exc.sentence()  # a seed is running: the next schedule retries
         return outcome
-    with lock:  # already held: the block releases it
+    try:  # not `with lock`: entering would take the lock a second time, on a new session
         with connect(w.settings.database_url) as conn:
             for mode in modes:
                 outcome.purged[mode] = purge_dataset(
@@ -67,6 +67,8 @@ def expurge_tenant(w: Wiring, *, env: str, tenant: str, actor: str) -> TenantOut
         _seal_and_audit(
             w, "expurge", env, tenant, run_id, actor, f"expurged {', '.join(modes)}", outcome, lock
         )
+    finally:
+        lock.release()
     return outcome
 
 
