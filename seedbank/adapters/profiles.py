@@ -138,7 +138,13 @@ def read_manifest_text(path: Path) -> str:
 
 
 def all_profiles(root: Path) -> list[Path]:
-    return sorted(root.glob("*/*.yaml"))
+    try:
+        return sorted(root.glob("*/*.yaml"))
+    except OSError as exc:  # a name too long, a root that cannot be listed
+        raise ManifestError(
+            f"the profiles directory {str(root)[:120]!r} cannot be read ({exc.strerror})",
+            fix="pass --root=<profiles dir> or set SEEDBANK_PROFILES_DIR to a readable directory",
+        ) from None
 
 
 def validate_all(root: Path) -> list[tuple[Path, ManifestError | None]]:

@@ -92,6 +92,7 @@ def _options(paths: list[str]) -> st.SearchStrategy[list[str]]:
 @example(data=["--tenant=" + NON_UTF8, "--env=dev"]).via("a non-UTF-8 --tenant")
 @example(data=["verify-evidence", "bogus", "--tenant=acme", "--env=dev"]).via("bogus run id")
 @example(data=["--tenant=acme", "--env=dev", "--profile=/dev/zero"]).via("/dev/zero profile")
+@example(data=["validate-profiles", "--root=" + "x" * 3000]).via("a --root name too long")
 def test_any_argument_vector_ends_in_a_documented_code_and_one_sentence(
     data: st.DataObject | list[str], paths: list[str]
 ) -> None:
