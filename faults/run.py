@@ -88,7 +88,7 @@ def campaign(c: Campaign, args: argparse.Namespace) -> None:
 
 FUZZ_TESTS = ("tests/unit/test_fuzz_cli.py", "tests/unit/test_fuzz_manifest.py",
               "tests/unit/test_fuzz_settings.py")  # fmt: skip
-PASSING = re.compile(r"(\d+) passing examples?")
+PASSING = re.compile(r"- (\d+) passing\b")  # hypothesis: "- 200 passing, 0 failing, ..."
 
 
 def run_fuzz() -> tuple[int, bool]:
