@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -22,7 +21,7 @@ from factories.columnar.fields import (
     len4,
 )
 from factories.columnar.ids import parent_rows, uuid5_matrix
-from factories.columnar.pack import Ints, Packer, big_endian, table
+from factories.columnar.pack import Ints, Packer, big_endian, lanes, table
 from factories.context import TX_WINDOW, RowContext
 from factories.keys import entity_key, entity_namespace
 from factories.rows.parties import DAY, YEAR
@@ -31,19 +30,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _STATUS = ("active", "suspended")
 _STATUS_CANON = table([canon_text(s) for s in _STATUS])
 _STATUS_COPY = table([copy_text(s) for s in _STATUS])
-
-
-def lanes(key: bytes, start: int, stop: int) -> Ints:
-    """``row_draw``'s 256-bit draws as eight little-endian 32-bit lanes per row."""
-    keyed = hashlib.blake2b(key=key, digest_size=32)
-
-    def one(i: int) -> bytes:
-        h = keyed.copy()
-        h.update(i.to_bytes(8, "little"))
-        return h.digest()
-
-    raw = b"".join([one(i) for i in range(start, stop)])
-    return np.frombuffer(raw, dtype="<u4").reshape(-1, 8).astype(np.int64)
 
 
 def encode(rc: RowContext, start: int, stop: int) -> tuple[bytes, Ints, bytes]:

@@ -8,6 +8,7 @@ row 0's fields, then row 1's, ...; exactly the concatenation a per-row encoder m
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -89,3 +90,16 @@ class Packer:
         mats = np.hstack(self._mats)
         masks = np.hstack(self._masks)
         return mats[masks].tobytes(), self.lengths
+
+
+def lanes(key: bytes, start: int, stop: int) -> Ints:
+    """``row_draw``'s 256-bit draws as eight little-endian 32-bit lanes per row."""
+    keyed = hashlib.blake2b(key=key, digest_size=32)
+
+    def one(i: int) -> bytes:
+        h = keyed.copy()
+        h.update(i.to_bytes(8, "little"))
+        return h.digest()
+
+    raw = b"".join([one(i) for i in range(start, stop)])
+    return np.frombuffer(raw, dtype="<u4").reshape(-1, 8).astype(np.int64)

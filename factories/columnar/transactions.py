@@ -9,7 +9,6 @@ row digest); everything else is one numpy pass per column.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -30,6 +29,7 @@ from factories.columnar.fields import (
 )
 from factories.columnar.ids import parent_rows, uuid5_matrix
 from factories.columnar.pack import Bytes2D, Ints, Packer, big_endian, table
+from factories.columnar.pack import lanes as lanes_of
 from factories.context import TX_WINDOW, RowContext
 from factories.keys import entity_key, entity_namespace
 from factories.rows.ledger import _TX_SPAN_S, OPENING, PURPOSES
@@ -67,25 +67,12 @@ class TxColumns:
         return int(self.code.size)
 
 
-def _lanes(key: bytes, start: int, stop: int) -> Ints:
-    """``row_draw``'s 256-bit draws as eight little-endian 32-bit lanes per row."""
-    keyed = hashlib.blake2b(key=key, digest_size=32)
-
-    def one(i: int) -> bytes:
-        h = keyed.copy()
-        h.update(i.to_bytes(8, "little"))
-        return h.digest()
-
-    raw = b"".join([one(i) for i in range(start, stop)])
-    return np.frombuffer(raw, dtype="<u4").reshape(-1, 8).astype(np.int64)
-
-
 def tx_columns(rc: RowContext, start: int, stop: int) -> TxColumns:
     spec = rc.spec
     scope = (spec.tenant, spec.env, spec.mode)
     n_account, n_supplier = rc.n["bank_account"], rc.n["supplier"]
     t = np.arange(start, stop, dtype=np.int64)
-    lanes = _lanes(entity_key(*scope, "financial_transaction"), start, stop)
+    lanes = lanes_of(entity_key(*scope, "financial_transaction"), start, stop)
     opening = t < n_account
     code = np.where(opening, _OPEN_CODE, lanes[:, 1] % len(PURPOSES))
     cents = _LOW[code] + lanes[:, 2] % _SPAN[code]
@@ -163,7 +150,7 @@ def copy_binary(c: TxColumns) -> bytes:
 def _signed_cents(rc: RowContext, start: int, stop: int) -> Ints:
     """Transactions [start, stop)'s amounts, signed (credit +, debit -), as ``tx_entry``."""
     scope = (rc.spec.tenant, rc.spec.env, rc.spec.mode)
-    lanes = _lanes(entity_key(*scope, "financial_transaction"), start, stop)
+    lanes = lanes_of(entity_key(*scope, "financial_transaction"), start, stop)
     t = np.arange(start, stop, dtype=np.int64)
     code = np.where(t < rc.n["bank_account"], _OPEN_CODE, lanes[:, 1] % len(PURPOSES))
     cents = _LOW[code] + lanes[:, 2] % _SPAN[code]
