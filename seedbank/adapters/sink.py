@@ -3,7 +3,9 @@
 PostgreSQL refuses COPY into a table whose RLS applies to the role, so rows are
 streamed with binary COPY into a per-session temp table, then moved with
 `INSERT … SELECT` as the RLS-bound application role: the WITH CHECK policy still
-judges every row (ARCHITECTURE "Writing").
+judges every row (ARCHITECTURE "Writing"). Foreign keys are checked once per batch,
+set-based, when the role may silence the per-row trigger checks
+(`seedbank.adapters.references`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ from factories.columnar import CopyPayload
 from factories.spec import GENERATOR_VERSION
 from seedbank.adapters.lock import check_fence
 from seedbank.adapters.postgres import bind_tenant
+from seedbank.adapters.references import (
+    ForeignKey,
+    check_batch_references,
+    foreign_keys,
+    may_silence_row_checks,
+)
 from seedbank.domain.errors import DatasetFormatMismatch, NonDeterministic
 
 
@@ -54,9 +62,21 @@ def _batch_key(tenant_id: uuid.UUID, cp: Checkpoint) -> int:
 class BatchSink:
     """Writes batches over one application-role connection (one per worker process)."""
 
-    def __init__(self, conn: psycopg.Connection) -> None:
+    def __init__(self, conn: psycopg.Connection, *, set_based_references: bool = True) -> None:
+        """`set_based_references=False` keeps PostgreSQL's per-row foreign-key checks even
+        where the role may silence them (otherwise: per batch when it may)."""
         self._conn = conn
         self._types: dict[str, list[str]] = {}
+        self._keys: dict[str, list[ForeignKey]] = {}
+        self._set_based: bool | None = None if set_based_references else False
+
+    @property
+    def set_based_references(self) -> bool:
+        """Are foreign keys checked per batch (True) or by PostgreSQL's per-row triggers?"""
+        if self._set_based is None:
+            with self._conn.transaction():
+                self._set_based = may_silence_row_checks(self._conn)
+        return self._set_based
 
     def staging(self, table: str, columns: Sequence[str]) -> tuple[str, list[str]]:
         staging = f"staging_{table}"
@@ -78,6 +98,9 @@ class BatchSink:
                 " WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped",
                 (table,),
             ).fetchall()
+            self._keys[table] = foreign_keys(self._conn, table)
+            if self._set_based is None:
+                self._set_based = may_silence_row_checks(self._conn)
         by_name: dict[str, str] = {str(name): str(kind) for name, kind in rows}
         return [by_name[c] for c in columns]
 
@@ -165,11 +188,18 @@ class BatchSink:
                 if table == "tenant"
                 else ""
             )
+            keys = self._keys.get(table, [])
+            set_based = bool(keys) and self.set_based_references
+            if set_based:  # LOCAL: a rollback or the commit restores the triggers
+                cur.execute("SET LOCAL session_replication_role = replica")
             cur.execute(
                 sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}{}").format(
                     sql.Identifier(table), cols, cols, sql.Identifier(staging), shared
                 )
             )
+            if set_based:
+                cur.execute("SET LOCAL session_replication_role = origin")
+                check_batch_references(self._conn, staging=staging, table=table, keys=keys)
 
     def _insert_checkpoint(self, tenant_id: uuid.UUID, rows: int, cp: Checkpoint) -> None:
         self._conn.execute(

@@ -65,7 +65,9 @@ class _WorkerState:
             url = psycopg.conninfo.make_conninfo(self.settings.database_url, dbname=database)
             conn = connect(url)
             self.conns[database] = conn
-            self.sinks[database] = BatchSink(conn)
+            self.sinks[database] = BatchSink(
+                conn, set_based_references=self.settings.set_based_references
+            )
         return conn
 
     def forget(self, database: str) -> None:
