@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from factories.columnar.pack import U8, Bytes2D, Ints
+from factories.keys import FEISTEL_ROUNDS
 
 PARENT_MEMO_LIMIT = 1 << 21
 """Parent ids kept per process as arrays (16 bytes each: ~32 MB at most)."""
@@ -54,3 +55,25 @@ def parent_rows(namespace: uuid.UUID, count: int, indices: Ints) -> Bytes2D:
         return uuid5_matrix(namespace, indices.tolist())
     picked: Bytes2D = every[indices]
     return picked
+
+
+def feistel_column(key: bytes, half: int, values: Ints, rounds: int = FEISTEL_ROUNDS) -> Ints:
+    """``Feistel(key, half, rounds)`` of each value: the keyed round function stays one
+    hash call per row and round, the additions mod ``10**half`` are numpy passes."""
+    m = 10**half
+    if values.size and (int(values.min()) < 0 or int(values.max()) >= m * m):
+        raise ValueError("a value is outside the permutation domain")
+    keyed = hashlib.blake2b(key=key, digest_size=8)
+
+    def f(right: int, rnd: bytes) -> bytes:
+        h = keyed.copy()
+        h.update(right.to_bytes(8, "little") + rnd)
+        return h.digest()
+
+    left, right = np.divmod(values.astype(np.uint64), np.uint64(m))
+    for rnd in range(rounds):
+        tag = bytes((rnd,))
+        mixed = np.frombuffer(b"".join([f(x, tag) for x in right.tolist()]), dtype="<u8")
+        left, right = right, (left + mixed % np.uint64(m)) % np.uint64(m)
+    out: Ints = (left * np.uint64(m) + right).astype(np.int64)
+    return out
