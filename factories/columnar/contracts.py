@@ -90,9 +90,10 @@ def encode(rc: RowContext, start: int, stop: int) -> tuple[bytes, Ints, bytes]:
     scope = (spec.tenant, spec.env, spec.mode)
     limit, kind, status, signed_us = _columns(rc, start, stop)
     ids = uuid5_matrix(entity_namespace(*scope, "contract"), range(start, stop))
-    n_customer, n_limit = rc.n["customer"], rc.n["credit_limit"]
-    customer = parent_rows(entity_namespace(*scope, "customer"), n_customer, limit % n_customer)
-    credit_limit = parent_rows(entity_namespace(*scope, "credit_limit"), n_limit, limit)
+    n, n_customer, n_limit = rc.n["contract"], rc.n["customer"], rc.n["credit_limit"]
+    customers = entity_namespace(*scope, "customer")
+    customer = parent_rows(customers, n_customer, limit % n_customer, referrers=n)
+    credit_limit = parent_rows(entity_namespace(*scope, "credit_limit"), n_limit, limit, n)
     numbers = _numbers(rc, start, stop)
     tenant, mode = rc.tenant_id.bytes, rc.mode
 
