@@ -1,4 +1,4 @@
-"""Row ids as byte matrices: ``IdMaker``'s uuid5 values, built for index arrays."""
+"""Row ids (``IdMaker``'s uuid5 values) as byte matrices and ``Feistel`` numbers, in bulk."""
 
 from __future__ import annotations
 
