@@ -101,6 +101,9 @@ def lane(r: int, k: int) -> int:
     return (r >> (32 * k)) & 0xFFFFFFFF
 
 
+FEISTEL_ROUNDS = 6
+
+
 class Feistel:
     """A keyed bijection of ``[0, 10**(2*half))``: collision-free numbers by construction.
 
@@ -111,7 +114,7 @@ class Feistel:
 
     __slots__ = ("_keyed", "_m", "_rounds")
 
-    def __init__(self, key: bytes, half: int, rounds: int = 6) -> None:
+    def __init__(self, key: bytes, half: int, rounds: int = FEISTEL_ROUNDS) -> None:
         self._keyed = hashlib.blake2b(key=key, digest_size=8)  # copied per round
         self._m: int = 10**half
         self._rounds = rounds

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from factories.batch import TEST_ONLY_SALT, BatchSpec
-from factories.columnar import digests, limits, transactions
+from factories.columnar import contracts, digests, installments, limits, loans, transactions
 from factories.columnar.pack import Ints
 from factories.context import RowContext
 from factories.rows import COLUMNS
@@ -20,7 +20,13 @@ from factories.spec import DatasetSpec
 
 Encoder = Callable[[RowContext, int, int], tuple[bytes, Ints, bytes]]
 ENCODERS: Mapping[str, Encoder] = MappingProxyType(
-    {"financial_transaction": transactions.encode, "credit_limit": limits.encode}
+    {
+        "financial_transaction": transactions.encode,
+        "credit_limit": limits.encode,
+        "contract": contracts.encode,
+        "loan": loans.encode,
+        "installment": installments.encode,
+    }
 )
 COLUMNAR = frozenset(ENCODERS)
 """Entities this path generates; every other one takes the row path."""

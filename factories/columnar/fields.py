@@ -57,27 +57,55 @@ def canon_int(p: Packer, tag: bytes, values: Ints) -> None:
     p.masked(*digits)
 
 
-def copy_numeric(p: Packer, cents: Ints) -> None:
-    """PostgreSQL's binary numeric (scale 2) of non-negative cents, length-prefixed."""
-    whole = cents // 100
-    if cents.size and (int(cents.min()) < 0 or int(whole.max()) >= 10**16):
+def canon_decimal(p: Packer, units: Ints, scale: int) -> None:
+    """Decimal ``units / 10**scale`` as ``D<p>/<q>``, its reduced fraction (non-negative).
+
+    The general form of ``canon_cents`` (any power-of-ten scale, e.g. a 6-place rate).
+    """
+    if units.size and int(units.min()) < 0:
+        raise ValueError("columnar amounts are non-negative")
+    base = 10**scale
+    g = np.gcd(units, base)
+    num = digit_matrix(units // g)
+    den = digit_matrix(base // g)
+    p.full(big_endian(2 + num[2] + den[2], ">i4"))
+    p.const(b"D")
+    p.masked(*num)
+    p.const(b"/")
+    p.masked(*den)
+
+
+def copy_numeric(p: Packer, units: Ints, scale: int = 2) -> None:
+    """PostgreSQL's binary numeric of non-negative ``units / 10**scale``, length-prefixed.
+
+    As psycopg dumps a ``Decimal`` of exponent ``-scale``: dscale ``scale``, base-10000
+    digits without leading or trailing zero groups.
+    """
+    base = 10**scale
+    whole = units // base
+    if units.size and (int(units.min()) < 0 or int(whole.max()) >= 10**16):
         raise ValueError("columnar numeric takes amounts in [0, 10**16)")
-    # Base-10000 digits, most significant first: four of the whole part, one fraction.
+    # Base-10000 digits, most significant first: four of the whole part, then the fraction
+    # padded on the right to whole groups of four decimal places.
+    nfrac = -(-scale // 4)
+    frac = units % base * 10 ** (4 * nfrac - scale)
     powers = [whole // 10**k % 10_000 for k in (12, 8, 4, 0)]
-    groups = np.stack([*powers, cents % 100 * 100], axis=1)
+    fractions = [frac // 10 ** (4 * (nfrac - 1 - j)) % 10_000 for j in range(nfrac)]
+    groups = np.stack([*powers, *fractions], axis=1)
+    ngroups = groups.shape[1]
     nonzero = groups != 0
     anyone = nonzero.any(axis=1)
     first = np.where(anyone, nonzero.argmax(axis=1), 0)
-    last = np.where(anyone, 4 - nonzero[:, ::-1].argmax(axis=1), -1)
+    last = np.where(anyone, ngroups - 1 - nonzero[:, ::-1].argmax(axis=1), -1)
     ndigits = last - first + 1
     weight = np.where(anyone, 3 - first, 0)
-    head = np.stack([ndigits, weight, np.zeros_like(ndigits), np.full_like(ndigits, 2)], axis=1)
+    head = np.stack([ndigits, weight, np.zeros_like(ndigits), np.full_like(ndigits, scale)], axis=1)
     p.full(big_endian(8 + 2 * ndigits, ">i4"))
     p.full(big_endian(head.reshape(-1), ">i2").reshape(-1, 8))
-    col = np.arange(5)[None, :]
+    col = np.arange(ngroups)[None, :]
     keep = (col >= first[:, None]) & (col <= last[:, None])
     p.masked(
-        big_endian(groups.reshape(-1), ">i2").reshape(-1, 10),
+        big_endian(groups.reshape(-1), ">i2").reshape(-1, 2 * ngroups),
         np.repeat(keep, 2, axis=1),
         2 * ndigits,
     )

@@ -44,7 +44,8 @@ def _add_months(d: date, months: int) -> date:
     return date(year, month0 + 1, d.day)  # day <= 28 by construction
 
 
-def _schedule(principal: int, rate: Decimal, term: int) -> tuple[int, tuple[int, ...]]:
+def price_schedule(principal: int, rate: Decimal, term: int) -> tuple[int, tuple[int, ...]]:
+    """(payment, balances B_0..B_term) in cents: the one source of a loan's schedule."""
     with localcontext(_PRICE):
         p, q = Decimal(principal).scaleb(-2), 1 + rate
         growth = q**term
@@ -86,7 +87,7 @@ def loan_terms(rc: RowContext, loan: int) -> LoanTerms:
         if due == term
         else "active"
     )
-    payment, balances = _schedule(principal, rate, term)
+    payment, balances = price_schedule(principal, rate, term)
     terms = LoanTerms(principal, rate, disbursed, due, overdue, status, balances, payment)
     if len(rc.memo) > _MEMO_LIMIT:
         rc.memo.clear()

@@ -19,7 +19,9 @@ from tests.unit.factories.support import GOLDEN_COUNTS, GOLDEN_SALT, golden_spec
 
 
 def test_columnar_batches_store_the_rows_the_generator_folded(database: ScratchDatabase) -> None:
-    spec = golden_spec(counts={**GOLDEN_COUNTS, "financial_transaction": 700})
+    # Batches of 64 cut loans' installments (term 6) and the loan/revolving contracts apart.
+    credit = {"contract": 150, "loan": 100, "installment": 600}
+    spec = golden_spec(counts={**GOLDEN_COUNTS, **credit, "financial_transaction": 700})
     folds: dict[str, int] = {}
     with psycopg.connect(database.app_url) as conn:
         sink = BatchSink(conn)

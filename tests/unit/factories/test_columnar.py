@@ -7,7 +7,7 @@ import hashlib
 import struct
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,9 @@ from psycopg.pq import Format
 from factories import digest
 from factories.columnar import COLUMNAR, ENCODERS, encoded_batch
 from factories.columnar import digests as cdigests
-from factories.columnar.fields import copy_numeric
+from factories.columnar.fields import canon_decimal, copy_numeric
+from factories.columnar.ids import feistel_column
+from factories.columnar.installments import _round_half_up
 from factories.columnar.pack import Packer, digit_matrix
 from factories.columnar.transactions import (
     canonical,
@@ -27,7 +29,8 @@ from factories.columnar.transactions import (
     ledger_balances,
     tx_columns,
 )
-from factories.context import RowContext
+from factories.context import CONTRACT_HALF_DIGITS, RowContext
+from factories.keys import Feistel, entity_key
 from factories.planner import TEST_ONLY_SALT, BatchSpec, generate_batch, plan
 from factories.rows import masked_rows
 from factories.rows.ledger import ledger_cents
@@ -38,7 +41,17 @@ TX = "financial_transaction"
 PG_TYPES = {
     TX: ("uuid", "uuid", "text", "uuid", "uuid", "text", "numeric", "text", "timestamptz"),
     "credit_limit": ("uuid", "uuid", "text", "uuid", "numeric", "numeric", "text", "date"),
-}
+    "contract": ("uuid", "uuid", "text", "uuid", "uuid", "text", "text", "text", "timestamptz"),
+    "loan": (
+        "uuid", "uuid", "text", "uuid", "uuid", "numeric", "numeric", "int4", "text", "timestamptz"
+    ),
+    "installment": (
+        "uuid", "uuid", "text", "uuid", "int4", "date",
+        "numeric", "numeric", "numeric", "numeric", "text",
+    ),
+}  # fmt: skip
+CREDIT = {"contract": 300, "loan": 200, "installment": 200 * 6}
+"""More loans than the golden 8: every status, schedules, contracts past the loans."""
 
 
 def _big(**counts: int) -> DatasetSpec:
@@ -62,13 +75,34 @@ def _psycopg_copy(entity: str, rows: Sequence[Sequence[Any]]) -> bytes:
 
 SPECS = {
     "golden": golden_spec(),
-    "bench-shaped": _big(bank_account=700, supplier=30, financial_transaction=9_000),
+    "bench-shaped": _big(bank_account=700, supplier=30, financial_transaction=9_000, **CREDIT),
+    # Every installment is a loan's last (its interest rounded from the balance left).
+    "one-month-term": golden_spec(
+        counts={**GOLDEN_COUNTS, **CREDIT, "installment": 200}, loan_term_months=1
+    ),
+    # A year's term, as in the profiles: due dates cross year ends.
+    "twelve-month-term": golden_spec(
+        counts={**GOLDEN_COUNTS, **CREDIT, "installment": 200 * 12}, loan_term_months=12
+    ),
     "no-supplier": _big(supplier=0),
     # A local as_of with microseconds near midnight: dates and times must not drift.
     "late-local-clock": golden_spec(
         as_of=datetime(2026, 6, 30, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=-3)))
     ),
 }
+
+
+def _ranges(spec: DatasetSpec, entity: str) -> list[tuple[int, int]]:
+    """The whole, its ends, a middle slice, and where an entity's rows change kind: a
+    loan's first and last installments, the last loan contract and the first revolving."""
+    total = spec.count(entity)
+    edges = [(0, total), (0, 1), (total // 3, total // 3 + 7), (total - 5, total)]
+    term, loans = spec.loan_term_months, spec.count("loan")
+    if entity == "installment":
+        edges += [(term - 1, term + 1), (term, 2 * term), (total - term - 1, total - term + 1)]
+    if entity == "contract":
+        edges += [(loans - 1, loans + 1), (loans, loans + 3), (loans - 3, loans)]
+    return [(max(0, a), min(total, b)) for a, b in edges]
 
 
 def test_every_columnar_entity_is_covered_here() -> None:
@@ -81,7 +115,7 @@ def test_canonical_and_copy_bytes_equal_the_row_path(name: str, entity: str) -> 
     spec = SPECS[name]
     rc = RowContext(spec, GOLDEN_SALT)
     total = spec.count(entity)
-    for start, stop in ((0, total), (0, 1), (total // 3, total // 3 + 7), (total - 5, total)):
+    for start, stop in _ranges(spec, entity):
         rows = masked_rows(rc, entity, start, stop)
         buf, lengths, copy = ENCODERS[entity](rc, start, stop)
         assert buf == b"".join(digest.encode_row(r) for r in rows)
@@ -134,6 +168,47 @@ def test_numeric_is_postgres_binary_numeric_as_psycopg_sends_it() -> None:
         payload = bytes(dumper.dump(Decimal(c).scaleb(-2)) or b"")
         expected += struct.pack(">i", len(payload)) + payload
     assert got == expected
+
+
+def test_numeric_of_six_places_is_what_psycopg_sends_for_a_rate() -> None:
+    units = [0, 1, 80, 8_000, 10_000, 12_345, 45_000, 999_999, 1_000_000, 123_456_789]
+    p = Packer(len(units))
+    copy_numeric(p, np.array(units, dtype=np.int64), 6)
+    got, _ = p.pack()
+    dumper = Transformer().get_dumper(Decimal("0.000001"), PyFormat.BINARY)
+    expected = b""
+    for u in units:
+        payload = bytes(dumper.dump(Decimal(u).scaleb(-6)) or b"")
+        expected += struct.pack(">i", len(payload)) + payload
+    assert got == expected
+
+
+def test_canonical_decimal_is_the_reduced_fraction() -> None:
+    units = [0, 1, 8_000, 12_345, 45_000, 250_000, 1_000_000]
+    p = Packer(len(units))
+    canon_decimal(p, np.array(units, dtype=np.int64), 6)
+    got, lengths = p.pack()
+    expected = [digest.encode_row([Decimal(u).scaleb(-6)]) for u in units]
+    assert got == b"".join(expected)
+    assert lengths.tolist() == [len(e) for e in expected]
+
+
+def test_feistel_column_is_the_feistel_permutation() -> None:
+    key = entity_key("acme-bank", "ci", "baseline", "contract/number")
+    values = [0, 1, 9_999_999, 10_000_000, 123_456_789_012, 10**14 - 1]
+    feistel = Feistel(key, CONTRACT_HALF_DIGITS)
+    got = feistel_column(key, CONTRACT_HALF_DIGITS, np.array(values, dtype=np.int64))
+    assert got.tolist() == [feistel(v) for v in values]
+    with pytest.raises(ValueError, match="domain"):
+        feistel_column(key, CONTRACT_HALF_DIGITS, np.array([10**14], dtype=np.int64))
+
+
+def test_interest_rounds_half_up_like_the_decimal_quantize() -> None:
+    # Ties (…500_000) away from zero, on both sides of it, and either side of a tie.
+    nums = [0, 499_999, 500_000, 500_001, 1_500_000, 2_500_000, -500_000, -1_499_999, 10**12]
+    got = _round_half_up(np.array(nums, dtype=np.int64), 10**6).tolist()
+    rounded = [(Decimal(n) / 10**6).quantize(Decimal(1), ROUND_HALF_UP) for n in nums]
+    assert got == [int(d) for d in rounded]
 
 
 def test_the_columnar_path_refuses_what_the_row_path_refuses() -> None:
