@@ -269,6 +269,29 @@ def test_a_dr_drill_fails_when_the_restore_cannot_reproduce_the_sealed_dataset(
     assert report["restored_dataset_digest"] != report["expected_dataset_digest"]
 
 
+def test_a_failed_restore_seals_the_drill_report_with_the_digest_of_the_evidence(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The run table's digest was edited after the fact: the drill still expects the sealed
+    one, the restore's determinism gate (which reads the table) fails, the report is sealed."""
+    code, seeded, _ = run(world, capsys, "--mode=dr")
+    assert code == 0
+    with psycopg.connect(world.db.admin_url) as conn:
+        conn.execute(
+            "UPDATE seed_run SET dataset_digest = %s WHERE tenant_id = %s AND mode = 'dr'",
+            ("f" * 64, world.tenant_id),
+        )
+    code, err = cli_drill(world, capsys)
+    assert code == 10, err[-1500:]
+    (drill_id,) = world.query("SELECT run_id FROM seed_evidence WHERE kind = 'dr_drill'")[0]
+    report = sealed_drill(world, str(drill_id))
+    assert report["expected_source"] == "sealed-evidence"
+    assert report["expected_from"]["run_id"] == seeded["run_id"]
+    assert report["expected_dataset_digest"] == seeded["dataset_digest"]  # not the table's
+    assert "determinism" in report["restore_error"]
+    assert report["rows_lost"] > 0
+
+
 def test_a_dr_drill_whose_sealed_evidence_fails_its_checks_simulates_no_loss(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
