@@ -12,7 +12,7 @@ import redis
 
 from bench import ceiling, naive, scratch, seeding, workers
 from bench.components import MEASURED, ComponentSampler
-from bench.lifecycle import LifecycleRun, run_lifecycle
+from bench.lifecycle import HomologPair, LifecycleRun, run_homolog_pair, run_lifecycle
 from bench.probes import CpuMeter, MemoryPeak
 from bench.scratch import REPORTS, BenchTenant
 from factories.spec import DatasetSpec
@@ -88,6 +88,15 @@ def seed_phase(
             )
             phase = SeedPhase(run, phase.memory, phase.cpu_busy, cycle)
     return phase
+
+
+def homolog_phase(root: Path) -> HomologPair:
+    """profiles/homolog/acme.yaml's volume as a bench tenant in its own database: a fresh
+    seed of it, then DR drills of it (issue 14: the drill within 10 % of the seed)."""
+    quiet_server()
+    with scratch.bench_tenant("homolog", root) as t, scratch.bench_database("homolog") as db:
+        say(f"homolog: {t.rows:,} rows of homolog ({t.tenant}) into {db.name}")
+        return run_homolog_pair(t, bench_env(db, t), REPORTS, say=say)
 
 
 def _spec_and_salt(t: BenchTenant) -> tuple[DatasetSpec, bytes]:

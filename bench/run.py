@@ -23,7 +23,7 @@ import psycopg
 
 from bench import components, phases, report, scratch, workers
 from bench.ceiling import CeilingRun
-from bench.lifecycle import LifecycleRun
+from bench.lifecycle import HomologPair, LifecycleRun
 from bench.naive import NaiveRun
 from bench.phases import SeedPhase, say
 from bench.report import Measurement
@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                 batch_size=batch,
                 lifecycle=not args.skip_lifecycle,
             )
+            homolog = None if args.skip_lifecycle else phases.homolog_phase(root)
         single = None
         if not args.skip_single:
             fraction = args.single_scale or args.scale
@@ -98,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         naive_run = (
             None if args.skip_naive else phases.naive_phase(root, fraction=args.scale * args.sample)
         )
-    figures = summarise(args, main_run, single, dev, ceiling_run, ceiling_busy, naive_run)
+    figures = summarise(
+        args, main_run, single, dev, ceiling_run, ceiling_busy, naive_run, homolog=homolog
+    )
     figures["cpu_by_component"] = components.report()
     figures["machine"], figures["competing_test_runs"] = machine(), busy
     (REPORTS / "last.json").write_text(json.dumps(figures, indent=2, default=str))
@@ -114,6 +117,8 @@ def summarise(
     ceiling_run: CeilingRun,
     ceiling_busy: float,
     naive_run: NaiveRun | None,
+    *,
+    homolog: HomologPair | None = None,
 ) -> dict[str, Any]:
     """Print the table, the per-entity comparison and the targets; return every figure."""
     seed_run, rows = main_run.run, main_run.run.rows
@@ -157,6 +162,8 @@ def summarise(
     cycle = main_run.lifecycle
     if cycle is not None:
         table += lifecycle_rows(cycle)
+    if homolog is not None:
+        table += homolog_rows(homolog)
     print("\n" + report.render_table(table, ceil))
     found = seed_run.summary.get("counts", {})
     counts = {e: int(found.get(e, 0)) for e in ENTITIES}  # FK order
@@ -203,19 +210,20 @@ def summarise(
         "speedup_seeding_stage": speedup,
         "targets": [asdict(g) | {"met": g.met} for g in goals],
         "lifecycle": asdict(cycle) if cycle else None,
+        "homolog": asdict(homolog) if homolog else None,
         "final_json": report.final_json(
             ceiling=ceil,
             seedbank=seed,
             workers=args.workers,
             peak_worker_rss_mb=mem.process_rss_mb,
-            extra=cycle.figures() if cycle else None,
+            extra={**(cycle.figures() if cycle else {}), **(homolog.figures() if homolog else {})},
         ),
     }
 
 
 def lifecycle_rows(cycle: LifecycleRun) -> list[Measurement]:
     """One table row per lifecycle step (rows deleted, or restored, per second)."""
-    sec, rows = cycle.seconds, cycle.rows
+    sec, rows, src = cycle.seconds, cycle.rows, cycle.dr_sources
     vs_seed = f"{{:.2f}} x the seed ({cycle.seed_s:.1f} s)"
     return [
         Measurement("lifecycle: purge (baseline)", rows["purge"], sec["purge_s"],
@@ -224,11 +232,33 @@ def lifecycle_rows(cycle: LifecycleRun) -> list[Measurement]:
                     sec["load_rerun_s"], note=f"first load seed {sec['load_seed_s']:.1f} s"),
         Measurement("lifecycle: expurge (expired load)", rows["expurge"], sec["expurge_s"],
                     note=vs_seed.format(sec["expurge_s"] / cycle.seed_s)),
-        Measurement("lifecycle: DR drill (regenerate + digest)", rows["dr_drill"],
-                    sec["dr_drill_s"], note=f"restore {sec['dr_restore_s']:.1f} s; digest"
-                    f" {'equal' if cycle.dr_digest_equal else 'DIFFERS'}"),
+        Measurement("lifecycle: DR drill, first (empty DR target)", rows["dr_drill_first"],
+                    sec["dr_drill_first_s"], note=f"expected digest: {src['dr_drill_first']};"
+                    f" restore {sec['dr_restore_first_s']:.1f} s; "
+                    + vs_seed.format(sec["dr_drill_first_s"] / cycle.seed_s)),
+        Measurement("lifecycle: DR drill (loss of the dr dataset)", rows["dr_drill"],
+                    sec["dr_drill_s"], note=f"expected digest: {src['dr_drill']}; restore"
+                    f" {sec['dr_restore_s']:.1f} s; digests"
+                    f" {'equal' if cycle.dr_digest_equal else 'DIFFER'}; "
+                    + vs_seed.format(sec["dr_drill_s"] / cycle.seed_s)),
         Measurement("lifecycle: forget (dr dataset + tenant)", rows["forget"], sec["forget_s"],
                     note=vs_seed.format(sec["forget_s"] / cycle.seed_s)),
+    ]  # fmt: skip
+
+
+def homolog_rows(pair: HomologPair) -> list[Measurement]:
+    """The homolog volume: a fresh seed, and DR drills of it beside it."""
+    vs_seed = f"{{:.2f}} x the seed ({pair.seed_s:.1f} s)"
+    return [
+        Measurement("homolog: fresh seed", pair.rows, pair.seed_s),
+        Measurement("homolog: DR drill, first (empty DR target)", pair.rows, pair.drill_first_s,
+                    note=f"expected digest: {pair.sources.get('first')}; "
+                    + vs_seed.format(pair.drill_first_s / pair.seed_s)),
+        Measurement("homolog: DR drill (loss of the dr dataset)", pair.rows, pair.drill_s,
+                    note=f"expected digest: {pair.sources.get('second')}; restore"
+                    f" {pair.restore_s:.1f} s; digests"
+                    f" {'equal' if pair.digest_equal else 'DIFFER'}; "
+                    + vs_seed.format(pair.drill_s / pair.seed_s)),
     ]  # fmt: skip
 
 

@@ -8,9 +8,11 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 import boto3
 import hvac
@@ -78,6 +80,17 @@ def scaled_volumetry(data: dict[str, Any], fraction: float) -> dict[str, Any]:
     return vol
 
 
+def open_window(timezone: str) -> dict[str, str]:
+    """An off-peak window open from an hour ago for twelve hours, in `timezone`: load and
+    DR runs outside dev must start inside it, and the bench runs at any hour."""
+    here = datetime.now(UTC).astimezone(ZoneInfo(timezone))
+    return {
+        "start": (here - timedelta(hours=1)).strftime("%H:00"),
+        "end": (here + timedelta(hours=12)).strftime("%H:00"),
+        "timezone": timezone,
+    }
+
+
 @dataclass(frozen=True)
 class BenchTenant:
     env: str
@@ -101,6 +114,7 @@ def bench_tenant(
         data["volumetry"] = scaled_volumetry(data, fraction)
     if batch_size is not None:
         data.setdefault("generation", {})["batch_size"] = batch_size
+    data["window"] = open_window(data["window"]["timezone"])
     path = root / env / f"{tenant}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(data, sort_keys=False))

@@ -92,9 +92,10 @@ def drill_artifacts(report: Mapping[str, Any], *, failure: Failure | None = None
     """Artifacts of a `dr_drill` run from its report (or what is known when it failed early)."""
     safe: dict[str, Any] = redact(dict(report))
     header = _header(safe, kind="dr_drill", failure=failure)
+    if "expected_source" in safe:
+        header.append(_expected_line(safe))
     if "restore_seconds" in safe:
         header += [
-            f"- expected dataset digest `{safe.get('expected_dataset_digest')}`",
             f"- restored dataset digest `{safe.get('restored_dataset_digest')}`"
             f" (equal: {'yes' if safe.get('digest_equal') else 'NO'})",
             f"- restore {safe['restore_seconds']} s; target {safe.get('target_seconds')} s"
@@ -107,6 +108,21 @@ def drill_artifacts(report: Mapping[str, Any], *, failure: Failure | None = None
     header += _gate_lines(safe.get("gates") or [])
     rows = _entity_rows({"counts": safe.get("counts") or {}})
     return _assemble(safe, header, "", rows, failure)
+
+
+def _expected_line(safe: Mapping[str, Any]) -> str:
+    """Where the drill's expected digest came from: a sealed dr dataset or the generator."""
+    line = f"- expected dataset digest `{safe.get('expected_dataset_digest')}`"
+    sealed = safe.get("expected_from")
+    if safe.get("expected_source") == "sealed-evidence" and isinstance(sealed, Mapping):
+        return (
+            f"{line}, source: sealed evidence of DR run `{sealed.get('run_id')}`"
+            f" (key `{sealed.get('key')}`, version `{sealed.get('version_id')}`)"
+        )
+    return (
+        f"{line}, source: the generator (no sealed dr dataset of this manifest, salt version"
+        f" and format; the restore's determinism gate: {safe.get('determinism_gate')})"
+    )
 
 
 def expurge_artifacts(result: Mapping[str, Any], *, failure: Failure | None = None) -> RunArtifacts:

@@ -22,6 +22,7 @@ from seedbank.adapters import audit
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import connect, tenant_transaction
 from seedbank.adapters.profiles import check_target, load_profile
+from seedbank.adapters.vault import VaultClient
 from seedbank.adapters.worm import WormStore
 from seedbank.bootstrap import vault_client, wire, worm_store
 from seedbank.domain.errors import VerificationFailed
@@ -150,34 +151,57 @@ def verify_evidence(
         )
     vault = vault_client(settings)
     checks: list[EvidenceCheck] = []
-    for kind, bucket, key, version, sha, signature in rows:
-        worm = worm_store(settings, bucket)
-        body = worm.get_bytes(key, version)
-        computed = hashlib.sha256(body).hexdigest()
-        checks.append(
-            EvidenceCheck(
-                key,
-                "checksum",
-                computed == sha,
-                "SHA-256 of the stored version matches the index"
-                if computed == sha
-                else "the stored version's SHA-256 differs from the indexed one",
-            )
-        )
-        valid = vault.verify(settings.vault_transit_key, str(sha).encode(), str(signature))
-        checks.append(
-            EvidenceCheck(
-                key,
-                "signature",
-                valid,
-                "Vault transit signature of the SHA-256 is valid"
-                if valid
-                else "the Vault transit signature does not match the indexed SHA-256",
-            )
-        )
-        checks.append(_retention(worm, key, version))
-        checks.append(_names_run(key, kind, body, run))
+    for row in rows:
+        sealed = SealedObject(*(str(v) for v in row))
+        checks += check_sealed(settings, vault, worm_store(settings, sealed.bucket), sealed, run)[1]
     return checks
+
+
+@dataclass(frozen=True)
+class SealedObject:
+    """One row of the `seed_evidence` index: where a sealed document is and its signature."""
+
+    kind: str
+    bucket: str
+    key: str
+    version_id: str
+    sha256: str
+    signature: str
+
+
+def check_sealed(
+    settings: Settings, vault: VaultClient, worm: WormStore, sealed: SealedObject, run: uuid.UUID
+) -> tuple[bytes, list[EvidenceCheck]]:
+    """The stored version's bytes and every check of it (`verify-evidence`, the DR drill's
+    sealed expected digest): checksum, Vault transit signature, retention, names the run.
+    `worm` reads `sealed.bucket`."""
+    key, sha = sealed.key, sealed.sha256
+    body = worm.get_bytes(key, sealed.version_id)
+    computed = hashlib.sha256(body).hexdigest()
+    checks = [
+        EvidenceCheck(
+            key,
+            "checksum",
+            computed == sha,
+            "SHA-256 of the stored version matches the index"
+            if computed == sha
+            else "the stored version's SHA-256 differs from the indexed one",
+        )
+    ]
+    valid = vault.verify(settings.vault_transit_key, sha.encode(), sealed.signature)
+    checks.append(
+        EvidenceCheck(
+            key,
+            "signature",
+            valid,
+            "Vault transit signature of the SHA-256 is valid"
+            if valid
+            else "the Vault transit signature does not match the indexed SHA-256",
+        )
+    )
+    checks.append(_retention(worm, key, sealed.version_id))
+    checks.append(_names_run(key, sealed.kind, body, run))
+    return body, checks
 
 
 def _retention(worm: WormStore, key: str, version: str) -> EvidenceCheck:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,8 +15,9 @@ import pytest
 
 from flows.dr_drill import dr_drill
 from flows.expurge import expurge
+from seedbank.adapters.vault import VaultClient, salt_path
 from seedbank.cli import main
-from tests.support.world import World, deployment_run, isolated_world, s3
+from tests.support.world import World, deployment_run, isolated_world, s3, vault
 
 pytestmark = pytest.mark.e2e
 
@@ -204,7 +207,105 @@ def test_dr_drill_restores_the_expected_digest_and_seals_a_report(
     key = report["evidence"]["key"]
     sealed = json.loads(s3().get_object(Bucket=world.bucket, Key=key)["Body"].read())
     assert sealed["expected_dataset_digest"] == sealed["restored_dataset_digest"]
+    assert sealed["expected_source"] == "sealed-evidence"  # the dr seed above sealed it
     assert rows_of(world, "dr") == report["counts"]["customer"]
+
+
+def cli_drill(world: World, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["dr-drill", f"--tenant={world.tenant}", f"--env={world.env}"])
+    return code, capsys.readouterr().err
+
+
+def sealed_drill(world: World, drill_id: str) -> dict[str, Any]:
+    key = f"dr-drills/{world.env}/{world.tenant}/{drill_id}.json"
+    return dict(json.loads(s3().get_object(Bucket=world.bucket, Key=key)["Body"].read()))
+
+
+def test_a_second_dr_drill_expects_the_digest_the_first_one_sealed(world: World) -> None:
+    first = dr_drill(tenant=world.tenant, env=world.env, actor="test")
+    assert first["expected_source"] == "generator"  # an empty DR target: nothing sealed yet
+    assert first["expected_from"] is None
+    assert first["rows_lost"] == 0
+    assert first["determinism_gate"] == "passed"
+    assert first["digest_equal"] is True
+    second = dr_drill(tenant=world.tenant, env=world.env, actor="test")
+    assert second["expected_source"] == "sealed-evidence"
+    assert second["expected_from"]["run_id"] == first["restore_run_id"]
+    assert second["expected_from"]["key"] == first["restore_run_evidence"]["key"]
+    assert second["expected_dataset_digest"] == first["restored_dataset_digest"]
+    assert second["rows_lost"] == sum(first["counts"].values()) - 1  # the tenant row stays
+    assert second["digest_equal"] is True
+    assert sealed_drill(world, second["drill_id"])["expected_source"] == "sealed-evidence"
+
+
+def test_a_dr_drill_fails_when_the_restore_cannot_reproduce_the_sealed_dataset(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Vault lost the salt and hands out another value under the same version: the restore
+    passes its own gates, but it is not the dataset that was lost. Only the sealed digest
+    can tell; the generator's would agree with itself."""
+    first = dr_drill(tenant=world.tenant, env=world.env, actor="test")
+    vault().secrets.kv.v2.delete_metadata_and_all_versions(
+        path=salt_path(world.env, world.tenant), mount_point="secret"
+    )
+    assert (
+        VaultClient(os.environ["VAULT_ADDR"], os.environ["VAULT_TOKEN"]).write_new_salt(
+            world.env, world.tenant
+        )
+        == 1
+    )
+    code, err = cli_drill(world, capsys)
+    assert code == 10, err[-1500:]
+    assert f"as sealed by DR run {first['restore_run_id']}" in err
+    (drill_id,) = world.query(
+        "SELECT run_id FROM seed_evidence WHERE kind = 'dr_drill' AND run_id <> %s",
+        uuid.UUID(first["drill_id"]),
+    )[0]
+    report = sealed_drill(world, str(drill_id))
+    assert report["expected_source"] == "sealed-evidence"
+    assert report["digest_equal"] is False
+    assert report["determinism_gate"] == "passed"  # the restore agreed with itself
+    assert report["expected_dataset_digest"] == first["restored_dataset_digest"]
+    assert report["restored_dataset_digest"] != report["expected_dataset_digest"]
+
+
+def test_a_failed_restore_seals_the_drill_report_with_the_digest_of_the_evidence(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The run table's digest was edited after the fact: the drill still expects the sealed
+    one, the restore's determinism gate (which reads the table) fails, the report is sealed."""
+    code, seeded, _ = run(world, capsys, "--mode=dr")
+    assert code == 0
+    with psycopg.connect(world.db.admin_url) as conn:
+        conn.execute(
+            "UPDATE seed_run SET dataset_digest = %s WHERE tenant_id = %s AND mode = 'dr'",
+            ("f" * 64, world.tenant_id),
+        )
+    code, err = cli_drill(world, capsys)
+    assert code == 10, err[-1500:]
+    (drill_id,) = world.query("SELECT run_id FROM seed_evidence WHERE kind = 'dr_drill'")[0]
+    report = sealed_drill(world, str(drill_id))
+    assert report["expected_source"] == "sealed-evidence"
+    assert report["expected_from"]["run_id"] == seeded["run_id"]
+    assert report["expected_dataset_digest"] == seeded["dataset_digest"]  # not the table's
+    assert "determinism" in report["restore_error"]
+    assert report["rows_lost"] > 0
+
+
+def test_a_dr_drill_whose_sealed_evidence_fails_its_checks_simulates_no_loss(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(world, capsys, "--mode=dr")[0] == 0
+    with psycopg.connect(world.db.admin_url) as conn:
+        conn.execute(
+            "UPDATE seed_evidence SET sha256 = %s WHERE tenant_id = %s AND kind = 'run_report'",
+            ("0" * 64, world.tenant_id),
+        )
+    before = rows_of(world, "dr")
+    code, err = cli_drill(world, capsys)
+    assert code == 10, err[-1500:]
+    assert "checksum (the stored version's SHA-256 differs from the indexed one)" in err
+    assert rows_of(world, "dr") == before > 0
 
 
 def test_dr_drill_on_the_homolog_volume_measures_its_restore_time(

@@ -30,11 +30,10 @@ from seedbank.adapters.sink import BatchSink
 from seedbank.adapters.vault import Salt
 from seedbank.domain.errors import SeedbankError
 from seedbank.gates.stored_fold import fold_from_word_sums, fold_select
-from seedbank.services.drill import expected_dataset_digest
 from seedbank.services.seeding import stages
 from seedbank.services.seeding.batches import execute_batch
 from tests.support.databases import ScratchDatabase
-from tests.support.inprocess import record, run_lock, small_manifest
+from tests.support.inprocess import expected_dataset_digest, record, run_lock, small_manifest
 
 BATCH_SIZE = 100
 

@@ -11,7 +11,9 @@ from typing import Any, cast
 
 import yaml
 
-from factories.planner import plan
+from factories.digest import combine_folds, dataset_digest
+from factories.planner import generate_batch, plan
+from factories.spec import ENTITIES, DatasetSpec
 from seedbank.adapters.lock import RunLock
 from seedbank.adapters.postgres import connect, tenant_transaction
 from seedbank.adapters.profiles import default_profiles_dir
@@ -30,6 +32,16 @@ def small_manifest(*, mode: str = "load", batch_size: int = 100) -> Manifest:
     data["mode"] = mode
     data["generation"]["batch_size"] = batch_size
     return Manifest.model_validate(data)
+
+
+def expected_dataset_digest(spec: DatasetSpec, salt: bytes, batch_size: int) -> str:
+    """The dataset digest a faithful seed produces, regenerated serially in this process
+    (the test oracle; rows streamed, none kept)."""
+    folds: dict[str, int] = {}
+    for batch in plan(spec, batch_size):
+        generated = generate_batch(spec, batch, salt)
+        folds[batch.entity] = combine_folds((folds.get(batch.entity, 0), generated.fold))
+    return dataset_digest(folds, {e: spec.count(e) for e in ENTITIES})
 
 
 def run_lock(db: ScratchDatabase, run: stages.RunState) -> RunLock:

@@ -164,6 +164,8 @@ def test_expurge_and_drill_artifacts_share_the_tenant_key() -> None:
             "drill_id": "d1",
             "env": "dev",
             "tenant": "acme",
+            "expected_source": "sealed-evidence",
+            "expected_from": {"run_id": "r0", "key": "runs/dev/acme/r0.json", "version_id": "v7"},
             "expected_dataset_digest": "aa",
             "restored_dataset_digest": "aa",
             "digest_equal": True,
@@ -180,6 +182,7 @@ def test_expurge_and_drill_artifacts_share_the_tenant_key() -> None:
     )
     assert drill.key == "seedbank-dev-acme"
     assert "(equal: yes)" in drill.markdown
+    assert "source: sealed evidence of DR run `r0` (key `runs/dev/acme/r0.json`" in drill.markdown
     assert "RTO 3600.0 s (met)" in drill.markdown
     for name in GATE_NAMES:
         assert f"| {name} | passed |" in drill.markdown
@@ -191,3 +194,25 @@ def test_a_verification_table_has_no_timing_columns_and_the_evidence_can_be_rech
     built = run_artifacts(doc, evidence=EVIDENCE)
     assert built.table[1] == {"entity": "customer", "expected": 200, "rows": 200}
     assert "`seed_data verify-evidence r1 --tenant=acme --env=dev`" in built.markdown
+
+
+def test_a_first_drill_says_its_expected_digest_is_the_generators() -> None:
+    drill = drill_artifacts(
+        {
+            "kind": "dr_drill",
+            "drill_id": "d1",
+            "env": "dev",
+            "tenant": "acme",
+            "expected_source": "generator",
+            "expected_from": None,
+            "expected_dataset_digest": "aa",
+            "restored_dataset_digest": "aa",
+            "determinism_gate": "passed",
+            "digest_equal": True,
+            "restore_seconds": 1.5,
+            "rows_lost": 0,
+        }
+    )
+    assert "source: the generator" in drill.markdown
+    assert "determinism gate: passed" in drill.markdown
+    assert "sealed evidence" not in drill.markdown

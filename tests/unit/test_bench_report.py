@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bench.lifecycle import LifecycleRun
+from bench.lifecycle import HomologPair, LifecycleRun
 from bench.report import (
     Measurement,
     cpu_budget,
@@ -17,6 +17,7 @@ from bench.report import (
     scaled_count,
     targets,
 )
+from bench.run import homolog_rows, lifecycle_rows
 
 
 def test_a_sample_scales_linearly_to_the_full_volume() -> None:
@@ -106,19 +107,59 @@ def test_the_cpu_budget_sets_core_seconds_used_beside_what_the_target_leaves() -
 
 def test_the_lifecycle_figures_join_the_final_line_as_rates_and_seconds() -> None:
     cycle = LifecycleRun(seed_rows=1_000, seed_s=50.0)
-    cycle.seconds = {"purge_s": 4.0, "expurge_s": 5.0, "forget_s": 2.0, "dr_drill_s": 60.0}
+    cycle.seconds = {
+        "purge_s": 4.0,
+        "expurge_s": 5.0,
+        "forget_s": 2.0,
+        "dr_drill_first_s": 51.0,
+        "dr_drill_s": 55.0,
+    }
     cycle.rows = {"purge": 1_000, "expurge": 1_000, "forget": 1_001, "dr_drill": 1_000}
     cycle.dr_digest_equal = True
+    homolog = HomologPair(rows=16_464, seed_s=8.0, drill_first_s=8.4, drill_s=8.6, restore_s=7.9)
     line = final_json(
         ceiling=Measurement("c", 1_000, 1.0),
         seedbank=Measurement("s", 1_000, 2.0),
         workers=2,
         peak_worker_rss_mb=100.0,
-        extra=cycle.figures(),
+        extra={**cycle.figures(), **homolog.figures()},
     )
     figures = json.loads(line)
     assert figures["purge_rows_per_s"] == 250
     assert figures["forget_rows_per_s"] == 500
-    assert figures["dr_drill_s"] == 60.0
+    assert figures["dr_drill_first_s"] == 51.0
+    assert figures["dr_drill_s"] == 55.0
+    assert figures["dr_drill_vs_seed"] == 1.1
     assert figures["dr_digest_equal"] == 1.0
+    assert figures["homolog_seed_s"] == 8.0
+    assert figures["homolog_dr_drill_first_s"] == 8.4
+    assert figures["homolog_dr_drill_s"] == 8.6
+    assert figures["homolog_dr_drill_vs_seed"] == 1.075
+    assert figures["homolog_rows"] == 16_464
     assert figures["ratio"] == 0.5  # the seeding figures are unchanged
+
+
+def test_the_table_has_a_row_per_drill_naming_its_expected_digest_source() -> None:
+    cycle = LifecycleRun(seed_rows=1_000, seed_s=50.0)
+    cycle.seconds = {
+        **{f"{k}_s": 1.0 for k in ("purge", "load_seed", "load_rerun", "expurge", "forget")},
+        "dr_drill_first_s": 51.0,
+        "dr_restore_first_s": 49.0,
+        "dr_drill_s": 55.0,
+        "dr_restore_s": 50.0,
+    }
+    cycle.rows = dict.fromkeys(("purge", "load_rerun", "expurge", "forget"), 1_000)
+    cycle.rows |= {"dr_drill_first": 1_000, "dr_drill": 1_000}
+    cycle.dr_sources = {"dr_drill_first": "generator", "dr_drill": "sealed-evidence"}
+    rows = {m.name: m for m in lifecycle_rows(cycle)}
+    first = rows["lifecycle: DR drill, first (empty DR target)"]
+    assert first.seconds == 51.0
+    assert first.note.startswith("expected digest: generator;")
+    second = rows["lifecycle: DR drill (loss of the dr dataset)"]
+    assert "expected digest: sealed-evidence" in second.note
+    assert second.note.endswith("1.10 x the seed (50.0 s)")
+    homolog = HomologPair(rows=16_464, seed_s=8.0, drill_first_s=8.4, drill_s=8.6)
+    homolog.sources = {"first": "generator", "second": "sealed-evidence"}
+    pair = homolog_rows(homolog)
+    assert [m.seconds for m in pair] == [8.0, 8.4, 8.6]
+    assert pair[2].note.endswith("1.07 x the seed (8.0 s)")
