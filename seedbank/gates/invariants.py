@@ -112,27 +112,57 @@ RULES: tuple[tuple[str, str, sql.SQL, str], ...] = (
     ),
 )
 
-FIGURES = sql.SQL(
-    "SELECT (SELECT count(*) FROM bank_account WHERE tenant_id = %(t)s AND dataset = %(m)s),"
-    " (SELECT count(*) FROM financial_transaction WHERE tenant_id = %(t)s AND dataset = %(m)s),"
-    " (SELECT count(*) FROM loan WHERE tenant_id = %(t)s AND dataset = %(m)s),"
-    " (SELECT count(*) FROM installment WHERE tenant_id = %(t)s AND dataset = %(m)s),"
-    " (SELECT count(*) FROM credit_limit WHERE tenant_id = %(t)s AND dataset = %(m)s)"
+SUMMARY = sql.SQL(
+    "WITH ft AS MATERIALIZED (SELECT account_id,"
+    " sum(CASE kind WHEN 'credit' THEN amount ELSE -amount END) s, count(*) n,"
+    " count(*) FILTER (WHERE kind NOT IN ('credit', 'debit') OR amount <= 0) bad"
+    " FROM financial_transaction WHERE tenant_id = %(t)s AND dataset = %(m)s GROUP BY account_id),"
+    " acc AS MATERIALIZED (SELECT a.balance, a.status, x.s FROM bank_account a LEFT JOIN ft x"
+    " ON x.account_id = a.id WHERE a.tenant_id = %(t)s AND a.dataset = %(m)s),"
+    " ins AS MATERIALIZED (SELECT loan_id, count(*) n, count(DISTINCT number) d, min(number) lo,"
+    " max(number) hi, sum(principal_part) p, count(*) FILTER (WHERE amount <> principal_part"
+    " + interest_part OR principal_part < 0 OR interest_part < 0) bad FROM installment"
+    " WHERE tenant_id = %(t)s AND dataset = %(m)s GROUP BY loan_id),"
+    " ln AS MATERIALIZED (SELECT l.term_months, l.principal, i.n, i.d, i.lo, i.hi, i.p FROM loan l"
+    " LEFT JOIN ins i ON i.loan_id = l.id WHERE l.tenant_id = %(t)s AND l.dataset = %(m)s),"
+    " cl AS MATERIALIZED (SELECT count(*) n, count(*) FILTER (WHERE NOT (used >= 0"
+    " AND used <= amount)) bad FROM credit_limit WHERE tenant_id = %(t)s AND dataset = %(m)s)"
+    " SELECT (SELECT count(*) FILTER (WHERE balance <> coalesce(s, 0)) FROM acc),"
+    " (SELECT count(*) FILTER (WHERE (status = 'overdrawn') <> (balance < 0)) FROM acc),"
+    " (SELECT coalesce(sum(bad), 0) FROM ft),"
+    " (SELECT count(*) FILTER (WHERE NOT (coalesce(n, 0) = term_months AND d = n AND lo = 1"
+    " AND hi = term_months)) FROM ln),"
+    " (SELECT count(*) FILTER (WHERE p <> principal) FROM ln),"
+    " NULL,"
+    " (SELECT coalesce(sum(bad), 0) FROM ins),"
+    " (SELECT bad FROM cl),"
+    " (SELECT count(*) FROM acc), (SELECT coalesce(sum(n), 0) FROM ft), (SELECT count(*) FROM ln),"
+    " (SELECT coalesce(sum(n), 0) FROM ins), (SELECT n FROM cl)"
 )
+"""One pass over each table: per rule, how many rows break it (in the order of RULES;
+NULL where only the rule's own query can tell), then the figures' counts. A rule's
+query, which names the rows, runs only when its count is not zero: on a sound dataset
+the gate reads financial_transaction once instead of three times."""
 
 
 def invariants_gate(ctx: GateContext) -> GateResult:
     params = {"t": ctx.target.tenant_id, "m": ctx.target.mode}
     failures = Failures()
     broken: dict[str, int] = {}
-    for entity, field, query, rule in RULES:
+    summary = ctx.conn.execute(SUMMARY, params).fetchone()
+    if summary is None or len(summary) != len(RULES) + 5:
+        raise RuntimeError("the invariants summary returned no row")  # a bug of ours
+    for (entity, field, query, rule), count in zip(RULES, summary, strict=False):
+        if count is not None and int(count) == 0:
+            broken[f"{entity}.{field}"] = 0
+            continue
         rows = ctx.conn.execute(
             query + sql.SQL(" LIMIT {}").format(sql.Literal(LIMIT)), params
         ).fetchall()
         broken[f"{entity}.{field}"] = len(rows)
         for (row_id,) in rows:
             failures.add(entity, row_id, field, rule)
-    counts = ctx.conn.execute(FIGURES, params).fetchone() or (0, 0, 0, 0, 0)
+    counts = [int(c) for c in summary[len(RULES) :]]
     figures: dict[str, Any] = {
         "rules": len(RULES),
         "accounts": counts[0],

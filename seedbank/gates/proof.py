@@ -12,8 +12,11 @@ tests/unit/factories hold every generated reference resolvable).
 
 The catalogue proof: every foreign key the gate would check is a validated constraint
 whose triggers are enabled, and every table has row-level security enabled and forced,
-for a role that does not bypass it. Without a digest proof (`verify` later, a dry run
-that tampers, a mismatch) or with a catalogue gap, the gate scans as before.
+for a role that does not bypass it. (seedbank's own batches may silence those triggers
+inside their transaction; they then check and lock their parents set-based before the
+commit, `seedbank.adapters.references`: every committed row passed one check or the
+other.) Without a digest proof (`verify` later, a dry run that tampers, a mismatch) or
+with a catalogue gap, the gate scans as before.
 """
 
 from __future__ import annotations
