@@ -11,7 +11,7 @@ import typer
 
 from seedbank.adapters.profiles import check_target, load_profile
 from seedbank.cli.common import actor_identity
-from seedbank.domain.inputs import check_mode
+from seedbank.domain.inputs import check_mode, check_seconds
 from seedbank.settings import Settings
 
 
@@ -32,13 +32,14 @@ def dr_drill_cmd(
 def load_test_cmd(
     tenant: Annotated[str, typer.Option(help="Tenant id.")],
     env: Annotated[str, typer.Option(help="Env.")],
-    duration: Annotated[float, typer.Option(help="Seconds of load.", min=1, max=3600)] = 60.0,
+    duration: Annotated[float, typer.Option(help="Seconds of load (1 to 3600).")] = 60.0,
     mode: Annotated[str, typer.Option(help="Dataset whose ids are requested.")] = "baseline",
     report: Annotated[Path | None, typer.Option(help="Write the JSON report here too.")] = None,
 ) -> None:
     """Drive /api/v1 with seeded ids at the manifest's rate (<= 80 % of its cap)."""
     from seedbank.services.loadtest_setup import run_load_test  # noqa: PLC0415  lazy: +0.8 s
 
+    check_seconds("--duration", duration, low=1, high=3600, example="60")
     env_name, tenant_id = check_target(env=env, tenant=tenant)
     check_mode(mode)
     settings = Settings()

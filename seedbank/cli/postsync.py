@@ -18,6 +18,7 @@ import typer
 from seedbank.adapters.profiles import check_target
 from seedbank.cli.common import actor_identity
 from seedbank.domain.errors import UsageError
+from seedbank.domain.inputs import MAX_WAIT_SECONDS, check_seconds
 from seedbank.settings import Settings
 
 
@@ -46,8 +47,7 @@ def post_sync(
         run_post_sync,
     )
 
-    if timeout <= 0:
-        raise UsageError("--timeout must be more than zero seconds", fix="pass e.g. --timeout=600")
+    check_seconds("--timeout", timeout, low=1, high=MAX_WAIT_SECONDS, example="600")
     if deployment.count("/") != 1 or not all(deployment.split("/")):
         raise UsageError(f"--deployment {deployment!r} is not flow/name", fix="e.g. verify/tenant")
     env_name, tenant_id = check_target(env=env, tenant=tenant)

@@ -34,6 +34,17 @@ def check_wait(wait: float) -> float:
     return wait
 
 
+def check_seconds(option: str, value: float, *, low: float, high: float, example: str) -> float:
+    """A seconds option is a finite number in [`low`, `high`]; NaN and infinities are
+    refused here because a range check alone lets NaN through (every comparison is false)."""
+    if not math.isfinite(value) or not low <= value <= high:
+        raise UsageError(
+            f"{option} must be from {low:g} to {high:g} seconds",
+            fix=f"pass e.g. {option}={example}",
+        )
+    return value
+
+
 def check_run_id(run_id: str) -> uuid.UUID:
     """A run id is the UUID the seed printed."""
     try:

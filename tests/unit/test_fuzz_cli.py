@@ -114,6 +114,11 @@ def test_any_argument_vector_ends_in_a_documented_code_and_one_sentence(
         (["--tenant=" + NON_UTF8, "--env=dev"], 2, "tenant"),
         (["verify-evidence", "bogus", "--tenant=acme", "--env=dev"], 2, "run id"),
         (["--tenant=acme", "--env=dev", "--profile=/dev/zero"], 3, "/dev/zero"),
+        (["load-test", "--tenant=acme", "--env=dev", "--duration=nan"], 2, "--duration"),
+        (["load-test", "--tenant=acme", "--env=dev", "--duration=inf"], 2, "--duration"),
+        (["load-test", "--tenant=acme", "--env=dev", "--duration=0.5"], 2, "--duration"),
+        (["post-sync", "--tenant=acme", "--env=dev", "--timeout=nan"], 2, "--timeout"),
+        (["post-sync", "--tenant=acme", "--env=dev", "--timeout=-inf"], 2, "--timeout"),
     ],
 )
 def test_the_issue_reproducers_end_in_their_documented_code(
