@@ -28,7 +28,7 @@ from factories.spec import GENERATOR_VERSION, DatasetSpec
 from seedbank.adapters.postgres import tenant_transaction
 from seedbank.bootstrap import Wiring, worm_store
 from seedbank.domain.errors import VerificationFailed
-from seedbank.services.verify import SealedObject, check_sealed
+from seedbank.services.verify import SealedObject, check_sealed, raise_if_evidence_failed
 
 SEALED = "sealed-evidence"
 GENERATOR = "generator"
@@ -121,14 +121,13 @@ def sealed_dataset(
     sealed = SealedObject(*(str(v) for v in index))
     worm = w.worm if sealed.bucket == w.worm.bucket else worm_store(w.settings, sealed.bucket)
     body, checks = check_sealed(w.settings, w.vault, worm, sealed, run_id)
-    bad = [c for c in checks if not c.ok]
-    if bad:
-        raise VerificationFailed(
-            f"the sealed report of DR run {run_id} failed: "
-            + "; ".join(f"{c.check} ({c.detail})" for c in bad),
-            fix="treat it as untrusted (`seed_data verify-evidence` shows the same); no loss was"
-            " simulated",
-        )
+    raise_if_evidence_failed(
+        str(run_id),
+        checks,
+        what="the sealed report of DR run",
+        fix="treat it as untrusted (`seed_data verify-evidence` shows the same); no loss was"
+        " simulated",
+    )
     document = json.loads(body)
     wanted = {
         "kind": "seed_run",

@@ -230,12 +230,18 @@ def _names_run(key: str, kind: str, body: bytes, run: uuid.UUID) -> EvidenceChec
     return EvidenceCheck(key, "run", ok, detail)
 
 
-def raise_if_evidence_failed(run_id: str, checks: list[EvidenceCheck]) -> None:
+def raise_if_evidence_failed(
+    run_id: str,
+    checks: list[EvidenceCheck],
+    *,
+    what: str = "evidence of run",
+    fix: str = "treat the report as untrusted; the audit trail and the WORM version history"
+    " show what changed",
+) -> None:
+    """`VerificationFailed` naming every failed check (`verify-evidence`, the DR drill)."""
     bad = [c for c in checks if not c.ok]
     if bad:
         raise VerificationFailed(
-            f"evidence of run {run_id} failed: "
-            + "; ".join(f"{c.check} ({c.detail})" for c in bad),
-            fix="treat the report as untrusted; the audit trail and the WORM version history"
-            " show what changed",
+            f"{what} {run_id} failed: " + "; ".join(f"{c.check} ({c.detail})" for c in bad),
+            fix=fix,
         )
