@@ -16,7 +16,8 @@ for a role that does not bypass it. (seedbank's own batches may silence those tr
 inside their transaction; they then check and lock their parents set-based before the
 commit, `seedbank.adapters.references`: every committed row passed one check or the
 other.) Without a digest proof (`verify` later, a dry run that tampers, a mismatch) or
-with a catalogue gap, the gate scans as before.
+with a catalogue gap, the gate scans as before. `invariants` takes the digest proof
+alone: its rules are about this dataset's rows only, which the digest pins.
 """
 
 from __future__ import annotations

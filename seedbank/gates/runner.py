@@ -137,7 +137,7 @@ def _run(
     results.sort(key=lambda r: GATE_NAMES.index(r.name))
 
 
-DIGEST_PROVEN_GATES = ("referential", "pii")
+DIGEST_PROVEN_GATES = ("referential", "pii", "invariants")
 """Gates that wait for the read-back when it can prove them (`seedbank.gates.proof`):
 they run after the others, so those still overlap with the background fold."""
 

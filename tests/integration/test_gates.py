@@ -7,6 +7,7 @@ most tampering happens inside the gates' own transaction and is rolled back with
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import uuid
@@ -116,6 +117,7 @@ def test_a_clean_dataset_passes_every_gate(seeded: Seeded) -> None:
     assert results["determinism"].figures["stored_digest"] == seeded.target.generated_digest
     # One pass: the read-back proved the rows, the catalogue the constraints (issue 17).
     assert results["referential"].figures["method"] == "digest+catalogue"
+    assert results["invariants"].figures["method"] == "digest+generator"
 
 
 def test_a_gate_transaction_that_wrote_reads_back_on_its_own_connection(seeded: Seeded) -> None:
@@ -208,6 +210,7 @@ def test_a_balance_off_the_ledger_fails_invariants(seeded: Seeded) -> None:
     )
     results = gates(seeded, f"UPDATE bank_account SET balance = balance + 1 WHERE id = '{account}'")
     assert cells(results["invariants"]) == {("bank_account", account, "balance")}
+    assert results["invariants"].figures["method"] == "scan"  # the digest no longer proves it
 
 
 def test_broken_amortisation_and_utilisation_fail_invariants(seeded: Seeded) -> None:
@@ -224,6 +227,48 @@ def test_broken_amortisation_and_utilisation_fail_invariants(seeded: Seeded) -> 
     assert ("installment", inst, "amount") in found
     assert ("installment", inst, "balance_after") in found
     assert ("credit_limit", limit, "used") in found
+
+
+def test_a_committed_break_of_the_amortisation_fails_invariants_on_the_reader_path(
+    seeded: Seeded,
+) -> None:
+    """Committed, so the read-back runs on the two reader lanes while invariants waits for
+    its proof: the digest refuses it, and the gate scans and names the rows."""
+    inst = one_id(seeded, "SELECT id FROM installment WHERE tenant_id = %s AND number = 2 LIMIT 1")
+    loan = one_id(seeded, f"SELECT loan_id FROM installment WHERE tenant_id = %s AND id = '{inst}'")
+    with psycopg.connect(seeded.db.admin_url, autocommit=True) as admin:
+        admin.execute(
+            "UPDATE installment SET principal_part = principal_part + 0.01,"
+            " amount = amount + 0.01 WHERE id = %s",
+            (inst,),
+        )
+        try:
+            results = gates(seeded)
+        finally:
+            admin.execute(
+                "UPDATE installment SET principal_part = principal_part - 0.01,"
+                " amount = amount - 0.01 WHERE id = %s",
+                (inst,),
+            )
+    invariants = results["invariants"]
+    assert results["counts"].figures["read_lanes"] == 2
+    assert invariants.figures["method"] == "scan"
+    assert invariants.status == "failed"
+    # amount still equals its parts; the loan's sum and this and later balances do not
+    assert ("loan", loan, "principal") in cells(invariants)
+    assert ("installment", inst, "balance_after") in cells(invariants)
+    assert ("installment", inst, "amount") not in cells(invariants)
+    assert invariants.figures["broken_rows_by_rule"]["installment.amount"] == 0
+    assert gates(seeded)["invariants"].figures["method"] == "digest+generator"
+
+
+def test_without_this_runs_generator_folds_invariants_scans(seeded: Seeded) -> None:
+    """`verify` after the run has no generator folds: nothing proves the rows, so it scans."""
+    later = dataclasses.replace(seeded.target, generated_folds=None)
+    invariants = gates(seeded, target=later)["invariants"]
+    assert invariants.figures["method"] == "scan"
+    assert invariants.status == "passed"
+    assert invariants.figures["broken_rows_by_rule"]["bank_account.balance"] == 0
 
 
 def test_a_status_outside_the_enum_fails_the_contract(seeded: Seeded) -> None:
