@@ -4,8 +4,12 @@ Components: the bench's Celery worker tree; the PostgreSQL backends serving the 
 scratch database (named in their process title); the bench's other descendants (the
 `seed_data` CLI and its flow, or the ceiling's loaders); and the rest of the machine
 (PostgreSQL's shared background processes, the stack's services, other users' load).
-Processes are sampled every 0.25 s; a backend that starts and ends between two samples
-is missed, so the backends' figure is a lower bound (the sink keeps one per worker).
+Processes are sampled every 0.5 s, in one pass over the process table (a process's command
+line is read once, a PostgreSQL process's until it names its database): the sampler runs
+on the same cores as the run it measures, and at 0.25 s with a command-line read per
+process per sample it cost ~0.1 core, 5 % of a CPU-bound 2-worker run. A backend that
+starts and ends between two samples is missed, so the backends' figure is a lower bound
+(the sink keeps one per worker).
 """
 
 from __future__ import annotations
@@ -26,19 +30,24 @@ class ComponentCpu:
     flow: float = 0.0
     rest: float = 0.0
     machine: float = 0.0
+    steal: float = 0.0  # of `machine`: time the hypervisor gave our vCPUs to others
 
     def line(self, label: str, flow_name: str = "flow process") -> str:
         return (
             f"CPU by component, {label} (core-s): workers {self.workers:.1f}, PostgreSQL"
             f" backends {self.postgres:.1f}, {flow_name} {self.flow:.1f}, rest of the machine"
-            f" {self.rest:.1f} (shared PostgreSQL processes, stack services, other load);"
-            f" machine busy {self.machine:.1f}"
+            f" {self.rest:.1f} (shared PostgreSQL processes, stack services, other load,"
+            f" hypervisor steal {self.steal:.1f}); machine busy {self.machine:.1f}"
         )
 
 
 def _busy_core_s() -> float:
     t = psutil.cpu_times()
     return float(sum(t) - t.idle - getattr(t, "iowait", 0.0))
+
+
+def _steal_core_s() -> float:
+    return float(getattr(psutil.cpu_times(), "steal", 0.0))
 
 
 @dataclass
@@ -63,14 +72,17 @@ class ComponentSampler(threading.Thread):
     not charged to it; processes started later count from their birth.
     """
 
-    def __init__(self, database: str, worker_pid: int | None, interval_s: float = 0.25) -> None:
+    def __init__(self, database: str, worker_pid: int | None, interval_s: float = 0.5) -> None:
         super().__init__(name="component-cpu", daemon=True)
         self._title = f" {database} "
         self._worker_pid = worker_pid
         self._interval = interval_s
         self._halt = threading.Event()
         self._seen = {"workers": _Seen(), "postgres": _Seen(), "flow": _Seen()}
+        self._backends: set[int] = set()  # this phase's database's backends
+        self._settled: set[int] = set()  # processes that are not (and will not become) one
         self._machine0 = _busy_core_s()
+        self._steal0 = _steal_core_s()
         self.result = ComponentCpu()
         self._before = True
 
@@ -92,33 +104,41 @@ class ComponentSampler(threading.Thread):
             flow=round(f, 2),
             rest=round(max(machine - w - p - f, 0.0), 2),
             machine=round(machine, 2),
+            steal=round(_steal_core_s() - self._steal0, 2),
         )
 
     def run(self) -> None:
         while not self._halt.wait(self._interval):
             self._sample()
 
-    def _tree(self, pid: int | None) -> list[psutil.Process]:
-        if pid is None:
-            return []
-        try:
-            root = psutil.Process(pid)
-            return [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
-
     def _sample(self) -> None:
-        workers = self._tree(self._worker_pid)
-        worker_pids = {p.pid for p in workers}
-        mine = [p for p in self._tree(os.getpid())[1:] if p.pid not in worker_pids]
-        for name, procs in (("workers", workers), ("flow", mine)):
-            for proc in procs:
-                self._note(name, proc)
-        for proc in psutil.process_iter(["name", "cmdline"]):
-            title = " ".join(proc.info.get("cmdline") or ())
-            is_postgres = proc.info.get("name") == "postgres" or title.startswith("postgres:")
-            if is_postgres and self._title in f"{title} ":
-                self._note("postgres", proc)
+        parent: dict[int, int] = {}
+        procs: dict[int, psutil.Process] = {}
+        for proc in psutil.process_iter(["ppid", "name"]):
+            procs[proc.pid], parent[proc.pid] = proc, proc.info.get("ppid") or 0
+            if proc.pid not in self._settled and proc.pid not in self._backends:
+                self._classify(proc)
+        workers = _descendants(self._worker_pid, parent)
+        for pid in workers:
+            self._note("workers", procs[pid])
+        for pid in _descendants(os.getpid(), parent) - workers - {os.getpid()}:
+            self._note("flow", procs[pid])
+        for pid in self._backends & procs.keys():
+            self._note("postgres", procs[pid])
+
+    def _classify(self, proc: psutil.Process) -> None:
+        if proc.info.get("name") != "postgres":
+            self._settled.add(proc.pid)
+            return
+        try:
+            title = " ".join(proc.cmdline())
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return
+        if self._title in f"{title} ":
+            self._backends.add(proc.pid)
+        elif ":" in title and " " in title.split(":", 2)[-1].strip():
+            # A backend of another database (a starting one has no user/db title yet).
+            self._settled.add(proc.pid)
 
     def _note(self, name: str, proc: psutil.Process) -> None:
         try:
@@ -126,6 +146,22 @@ class ComponentSampler(threading.Thread):
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             return
         self._seen[name].note(proc.pid, times.user + times.system, before=self._before)
+
+
+def _descendants(root: int | None, parent: dict[int, int]) -> set[int]:
+    """`root` and every process below it, from one snapshot of parent ids."""
+    if root is None or root not in parent:
+        return set()
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parent.items():
+        children.setdefault(ppid, []).append(pid)
+    found, todo = {root}, [root]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
 
 
 MEASURED: dict[str, ComponentCpu] = {}

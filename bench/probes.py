@@ -23,7 +23,7 @@ class MemoryPeak:
 class MemorySampler(threading.Thread):
     """Samples the worker's main process and its pool children every `interval_s`."""
 
-    def __init__(self, pid: int, interval_s: float = 0.25) -> None:
+    def __init__(self, pid: int, interval_s: float = 0.5) -> None:
         super().__init__(name="rss-sampler", daemon=True)
         self._root = psutil.Process(pid)
         self._interval = interval_s

@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg
 
-from bench import components, phases, report, scratch, workers
+from bench import components, phases, report, scaling, scratch, workers
 from bench.ceiling import CeilingRun
 from bench.lifecycle import HomologPair, LifecycleRun
 from bench.naive import NaiveRun
@@ -70,12 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     wlog, env = REPORTS / "celery.log", phases.bench_env()
     wlog.unlink(missing_ok=True)  # the workers of this run only
     batch = args.batch_size
+    machine_scaling = scaling.Scaling()
     with tempfile.TemporaryDirectory(prefix="bench-profiles-") as tmp:
         root = Path(tmp)
         with workers.celery_workers(args.workers, env, wlog) as pool:
             dev = None
             if not args.skip_dev:
                 dev = phases.seed_phase("dev", "dev", root, pool, fraction=1.0, batch_size=None)
+            if not args.skip_single:
+                machine_scaling.extend(_scaling("before the 2-worker run"))
             main_run = phases.seed_phase(
                 "seedbank",
                 "bench",
@@ -93,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                 single = phases.seed_phase(
                     "single", "bench", root, pool1, fraction=fraction, batch_size=batch
                 )
+            machine_scaling.extend(_scaling("after the 1-worker run"))
         ceiling_run, ceiling_busy = phases.ceiling_phase(
             root, fraction=args.scale, loaders=args.workers
         )
@@ -100,13 +104,27 @@ def main(argv: list[str] | None = None) -> int:
             None if args.skip_naive else phases.naive_phase(root, fraction=args.scale * args.sample)
         )
     figures = summarise(
-        args, main_run, single, dev, ceiling_run, ceiling_busy, naive_run, homolog=homolog
+        args,
+        main_run,
+        single,
+        dev,
+        ceiling_run,
+        ceiling_busy,
+        naive_run,
+        homolog=homolog,
+        machine_scaling=machine_scaling,
     )
     figures["cpu_by_component"] = components.report()
     figures["machine"], figures["competing_test_runs"] = machine(), busy
     (REPORTS / "last.json").write_text(json.dumps(figures, indent=2, default=str))
     print(figures["final_json"])  # the one machine-readable line, last
     return 0
+
+
+def _scaling(when: str) -> scaling.Scaling:
+    measured = scaling.measure(scratch.need("SEEDBANK_PG_SERVER_URL"))
+    say(f"machine, {when}: two busy processes do {measured.median()} x one's work (2 = 2 cores)")
+    return measured
 
 
 def summarise(
@@ -119,6 +137,7 @@ def summarise(
     naive_run: NaiveRun | None,
     *,
     homolog: HomologPair | None = None,
+    machine_scaling: scaling.Scaling | None = None,
 ) -> dict[str, Any]:
     """Print the table, the per-entity comparison and the targets; return every figure."""
     seed_run, rows = main_run.run, main_run.run.rows
@@ -180,13 +199,6 @@ def summarise(
         f" {mem.tree_rss_mb:.0f}, PSS {mem.tree_pss_mb:.0f} ({mem.samples} samples);"
         f" worker CPU {mem.cpu_s:.1f} s over the run"
     )
-    goals = report.targets(
-        ratio_to_ceiling=report.ratio(seed.rows_per_s, ceil.rows_per_s),
-        dev_seconds=dev.run.seconds if dev else None,
-        peak_rss_mb=mem.process_rss_mb,
-        worker_speedup=speedup,
-    )
-    print("targets:" + "".join("\n" + g.line() for g in goals))
     budget = report.cpu_budget(
         cores=os.cpu_count() or 1,
         seedbank_s=seed_run.seconds,
@@ -194,6 +206,22 @@ def summarise(
         ceiling_s=ceiling_run.seconds,
         ceiling_busy=ceiling_busy,
     )
+    verify_s = seed_run.stages.get("verify")
+    goals = report.targets(
+        ratio_to_ceiling=report.ratio(seed.rows_per_s, ceil.rows_per_s),
+        dev_seconds=dev.run.seconds if dev else None,
+        peak_rss_mb=mem.process_rss_mb,
+        worker_speedup=speedup,
+        verify_share=verify_s / seeding if verify_s is not None and seeding else None,
+        core_s_ratio=budget.used_core_s / budget.ceiling_core_s if budget.ceiling_core_s else None,
+    )
+    print("targets:" + "".join("\n" + g.line() for g in goals))
+    scaled = machine_scaling.median() if machine_scaling else {}
+    if scaled and speedup is not None:
+        print(
+            f"  the machine's own 2-process scaling this run: {scaled} x (fixed CPU kernels,"
+            " 2.0 = two cores); no 2-worker/1-worker figure can exceed it by much"
+        )
     print(budget.line())
     return {
         "args": vars(args),
@@ -208,6 +236,9 @@ def summarise(
         "single": {"stages": single.run.stages, "seconds": single.run.seconds} if single else None,
         "dev": {"stages": dev.run.stages, "seconds": dev.run.seconds} if dev else None,
         "speedup_seeding_stage": speedup,
+        "machine_scaling": (asdict(machine_scaling) | {"median": scaled})
+        if machine_scaling
+        else None,
         "targets": [asdict(g) | {"met": g.met} for g in goals],
         "lifecycle": asdict(cycle) if cycle else None,
         "homolog": asdict(homolog) if homolog else None,

@@ -79,13 +79,20 @@ def test_targets_judge_each_figure_in_its_own_direction() -> None:
     goals = {
         g.name: g
         for g in targets(
-            ratio_to_ceiling=0.49, dev_seconds=31.0, peak_rss_mb=120.0, worker_speedup=1.7
+            ratio_to_ceiling=0.49,
+            dev_seconds=31.0,
+            peak_rss_mb=120.0,
+            worker_speedup=1.69,
+            verify_share=0.25,
+            core_s_ratio=2.01,
         )
     }
     assert not goals["seedbank / ceiling (stretch 0.7)"].met
     assert not goals["dev baseline end to end, s"].met
     assert goals["peak Celery worker process RSS, MB"].met
-    assert goals["2 workers / 1 worker"].met
+    assert not goals["2 workers / 1 worker (seeding stage)"].met
+    assert goals["verify stage / seeding stage"].met
+    assert not goals["core-seconds, seedbank / ceiling"].met
     assert "SHORT" in goals["dev baseline end to end, s"].line()
     skipped = targets(ratio_to_ceiling=0.6, dev_seconds=None, peak_rss_mb=1.0, worker_speedup=None)
     assert [g.name for g in skipped] == [
