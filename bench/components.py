@@ -171,6 +171,7 @@ MEASURED: dict[str, ComponentCpu] = {}
 def report() -> dict[str, dict[str, float]]:
     """Print one CPU line per measured phase; return the figures for last.json."""
     for label, parts in MEASURED.items():
-        flow = "loaders (incl. untimed generation)" if label == "ceiling" else "flow process (CLI)"
+        loaders = label.startswith("ceiling")
+        flow = "loaders (incl. untimed generation)" if loaders else "flow process (CLI)"
         print(parts.line(label, flow))
     return {label: asdict(parts) for label, parts in MEASURED.items()}

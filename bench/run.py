@@ -100,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
         ceiling_run, ceiling_busy = phases.ceiling_phase(
             root, fraction=args.scale, loaders=args.workers
         )
+        ceiling_scaling = None
+        if not args.skip_single:
+            one_loader, _ = phases.ceiling_phase(
+                root, fraction=args.scale, loaders=1, label="ceiling-1-loader"
+            )
+            ceiling_scaling = one_loader.seconds / ceiling_run.seconds
         naive_run = (
             None if args.skip_naive else phases.naive_phase(root, fraction=args.scale * args.sample)
         )
@@ -113,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         naive_run,
         homolog=homolog,
         machine_scaling=machine_scaling,
+        ceiling_scaling=ceiling_scaling,
     )
     figures["cpu_by_component"] = components.report()
     figures["machine"], figures["competing_test_runs"] = machine(), busy
@@ -138,6 +145,7 @@ def summarise(
     *,
     homolog: HomologPair | None = None,
     machine_scaling: scaling.Scaling | None = None,
+    ceiling_scaling: float | None = None,
 ) -> dict[str, Any]:
     """Print the table, the per-entity comparison and the targets; return every figure."""
     seed_run, rows = main_run.run, main_run.run.rows
@@ -219,8 +227,13 @@ def summarise(
     scaled = machine_scaling.median() if machine_scaling else {}
     if scaled and speedup is not None:
         print(
-            f"  the machine's own 2-process scaling this run: {scaled} x (fixed CPU kernels,"
-            " 2.0 = two cores); no 2-worker/1-worker figure can exceed it by much"
+            f"  beside it, this machine now: two processes of seedbank-shaped work do {scaled} x"
+            " one's (2.0 = two cores)"
+        )
+    if ceiling_scaling is not None:
+        print(
+            f"  and the COPY ceiling itself (no seedbank): {args.workers} loaders / 1 loader"
+            f" {ceiling_scaling:.2f} x"
         )
     print(budget.line())
     return {
@@ -236,6 +249,7 @@ def summarise(
         "single": {"stages": single.run.stages, "seconds": single.run.seconds} if single else None,
         "dev": {"stages": dev.run.stages, "seconds": dev.run.seconds} if dev else None,
         "speedup_seeding_stage": speedup,
+        "ceiling_loaders_speedup": ceiling_scaling,
         "machine_scaling": (asdict(machine_scaling) | {"median": scaled})
         if machine_scaling
         else None,
@@ -280,8 +294,10 @@ def lifecycle_rows(cycle: LifecycleRun) -> list[Measurement]:
 def homolog_rows(pair: HomologPair) -> list[Measurement]:
     """The homolog volume: a fresh seed, and DR drills of it beside it."""
     vs_seed = f"{{:.2f}} x the seed ({pair.seed_s:.1f} s)"
+    each = "; ".join(f"{s:.1f} / {f:.1f} / {d:.1f} s" for s, f, d in pair.pairs)
+    mean = f"mean of {len(pair.pairs)} pairs (seed / first drill / drill: {each})"
     return [
-        Measurement("homolog: fresh seed", pair.rows, pair.seed_s),
+        Measurement("homolog: fresh seed", pair.rows, pair.seed_s, note=mean if pair.pairs else ""),
         Measurement("homolog: DR drill, first (empty DR target)", pair.rows, pair.drill_first_s,
                     note=f"expected digest: {pair.sources.get('first')}; "
                     + vs_seed.format(pair.drill_first_s / pair.seed_s)),

@@ -170,3 +170,17 @@ def test_the_table_has_a_row_per_drill_naming_its_expected_digest_source() -> No
     pair = homolog_rows(homolog)
     assert [m.seconds for m in pair] == [8.0, 8.4, 8.6]
     assert pair[2].note.endswith("1.07 x the seed (8.0 s)")
+
+
+def test_the_homolog_figures_are_the_mean_of_the_pairs_each_listed() -> None:
+    runs = [
+        HomologPair(rows=16_464, seed_s=6.0, drill_first_s=8.7, drill_s=7.4, digest_equal=True),
+        HomologPair(rows=16_464, seed_s=8.0, drill_first_s=7.3, drill_s=7.6, digest_equal=True),
+    ]
+    mean = HomologPair.mean(runs)
+    assert (mean.seed_s, mean.drill_first_s, mean.drill_s) == (7.0, 8.0, 7.5)
+    assert mean.figures()["homolog_pairs"] == 2
+    assert mean.figures()["homolog_dr_drill_vs_seed"] == round(7.5 / 7.0, 3)
+    assert "6.0 / 8.7 / 7.4 s; 8.0 / 7.3 / 7.6 s" in homolog_rows(mean)[0].note
+    runs[1].digest_equal = False
+    assert not HomologPair.mean(runs).digest_equal  # one differing pair shows
