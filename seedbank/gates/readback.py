@@ -27,7 +27,7 @@ from seedbank.adapters.postgres import bind_tenant, connect
 from seedbank.adapters.vault import Salt
 from seedbank.gates.model import Failures, GateContext, GateResult, Reader
 from seedbank.gates.rows import ENTITY_ORDER, dataset_filter
-from seedbank.gates.stored_fold import fold_from_word_sums, fold_select
+from seedbank.gates.stored_fold import UTF8_SETTINGS, fold_from_word_sums, fold_select
 
 _HALF = "80000000-0000-0000-0000-000000000000"
 Part = tuple[str, sql.Composable, tuple[Any, ...]]
@@ -100,12 +100,15 @@ _FOLD_SETTINGS = {
 
 
 def _fold_parts(conn: psycopg.Connection, parts: Sequence[Part]) -> list[Fold]:
-    saved = {g: conn.execute("SELECT current_setting(%s)", (g,)).fetchone() for g in _FOLD_SETTINGS}
-    for name, value in _FOLD_SETTINGS.items():
+    server = conn.execute("SELECT current_setting('server_encoding')").fetchone()
+    utf8 = server is not None and server[0] == "UTF8"
+    settings = _FOLD_SETTINGS | (UTF8_SETTINGS if utf8 else {})
+    saved = {g: conn.execute("SELECT current_setting(%s)", (g,)).fetchone() for g in settings}
+    for name, value in settings.items():
         conn.execute("SELECT set_config(%s, %s, true)", (name, value))
     out = []
     for entity, where, args in parts:
-        row = conn.execute(fold_select(entity, where), args).fetchone()
+        row = conn.execute(fold_select(entity, where, utf8=utf8), args).fetchone()
         if row is None:  # an aggregate always answers one row
             raise RuntimeError("the fold query returned no row")
         out.append((entity, int(row[0]), fold_from_word_sums(row[1:])))

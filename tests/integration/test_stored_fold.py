@@ -20,8 +20,9 @@ from sqlalchemy import Date, DateTime, Integer, Numeric, String, Uuid
 
 from factories.digest import fold_rows
 from seedbank.domain.models import DOMAIN_TABLES, table_name
+from seedbank.gates.readback import _fold_parts
 from seedbank.gates.rows import COLUMNS, ENTITY_ORDER
-from seedbank.gates.stored_fold import fold_from_word_sums, fold_select
+from seedbank.gates.stored_fold import UTF8_SETTINGS, fold_from_word_sums, fold_select
 from tests.support.databases import ScratchDatabase
 
 VARIANTS = 3
@@ -94,15 +95,20 @@ def edge_rows(database: ScratchDatabase) -> tuple[uuid.UUID, dict[str, list[tupl
     return tenant_id, written
 
 
+@pytest.mark.parametrize("utf8", [False, True], ids=["any-server", "utf8-server"])
 @pytest.mark.parametrize("entity", ENTITY_ORDER)
 def test_the_server_fold_equals_the_generator_fold(
     database: ScratchDatabase,
     edge_rows: tuple[uuid.UUID, dict[str, list[tuple[Any, ...]]]],
     entity: str,
+    utf8: bool,
 ) -> None:
     tenant_id, written = edge_rows
     with psycopg.connect(database.admin_url) as conn:
-        row = conn.execute(fold_select(entity, sql.SQL("tenant_id = %s")), (tenant_id,)).fetchone()
+        for name, value in UTF8_SETTINGS.items() if utf8 else ():
+            conn.execute("SELECT set_config(%s, %s, true)", (name, value))
+        query = fold_select(entity, sql.SQL("tenant_id = %s"), utf8=utf8)
+        row = conn.execute(query, (tenant_id,)).fetchone()
         stored = conn.execute(
             sql.SQL("SELECT {} FROM {} WHERE tenant_id = %s").format(
                 sql.SQL(", ").join(map(sql.Identifier, COLUMNS[entity])), sql.Identifier(entity)
@@ -114,6 +120,24 @@ def test_the_server_fold_equals_the_generator_fold(
     server = fold_from_word_sums(row[1:])
     assert server == fold_rows(written[entity])  # the values as generated
     assert server == fold_rows(stored)  # the values as psycopg reads them back
+
+
+def test_the_read_back_pins_its_client_encoding(
+    database: ScratchDatabase, edge_rows: tuple[uuid.UUID, dict[str, list[tuple[Any, ...]]]]
+) -> None:
+    """A session in another client encoding (non-ASCII text in the rows) folds alike: the
+    read-back sets UTF8 for its transaction, then gives the session its own back."""
+    tenant_id, written = edge_rows
+    parts = [(e, sql.SQL("tenant_id = %s"), (tenant_id,)) for e in ("customer", "address")]
+    with psycopg.connect(database.admin_url) as conn:
+        conn.execute("SET client_encoding = 'EUC_JP'")
+        with conn.transaction():
+            folds = _fold_parts(conn, parts)
+            row = conn.execute("SELECT current_setting('client_encoding')").fetchone()
+    assert row is not None
+    assert row[0] == "EUC_JP"
+    for entity, rows, fold in folds:
+        assert (rows, fold) == (len(written[entity]), fold_rows(written[entity]))
 
 
 def test_one_changed_value_changes_the_server_fold(
