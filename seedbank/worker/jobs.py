@@ -158,7 +158,8 @@ def seed_batch(
             raise
         finally:
             slots.release(token)
-        metrics.BATCH_SECONDS.labels(**labels, entity=entity).observe(time.monotonic() - started)
+        seconds = time.monotonic() - started
+        metrics.BATCH_SECONDS.labels(**labels, entity=entity).observe(seconds)
         metrics.ROWS_WRITTEN.labels(**labels, entity=entity).inc(outcome.rows)
         metrics.BATCHES.labels(
             **labels, entity=entity, outcome="skipped" if outcome.skipped else "written"
@@ -169,6 +170,7 @@ def seed_batch(
             start=start,
             stop=stop,
             rows=outcome.rows,
+            seconds=round(seconds, 3),
         )
     except (
         DatabaseUnavailable,
