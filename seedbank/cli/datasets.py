@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from seedbank.adapters.profiles import check_target
+from seedbank.cli import collector
 from seedbank.cli.common import actor_identity
 from seedbank.domain.inputs import check_mode, check_wait
 from seedbank.settings import Settings
@@ -44,7 +45,8 @@ def expurge_cmd(
 ) -> None:
     """Purge the load/DR datasets whose TTL has passed (what the expurge/ttl schedule runs)."""
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-    from flows.expurge import expurge  # noqa: PLC0415  lazy: +5 s (Prefect)
+    with collector.importing():
+        from flows.expurge import expurge  # noqa: PLC0415  lazy: +5 s (Prefect)
 
     result = expurge(env=env, tenant=tenant, actor=actor_identity())
     typer.echo(json.dumps(result, sort_keys=True, default=str))

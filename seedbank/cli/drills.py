@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from seedbank.adapters.profiles import check_target, load_profile
+from seedbank.cli import collector
 from seedbank.cli.common import actor_identity
 from seedbank.domain.inputs import check_mode, check_seconds
 from seedbank.settings import Settings
@@ -22,7 +23,8 @@ def dr_drill_cmd(
 ) -> None:
     """Rehearse the DR restore of env/tenant now (what the dr-drill schedule runs)."""
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-    from flows.dr_drill import dr_drill  # noqa: PLC0415  lazy: +5 s (Prefect)
+    with collector.importing():
+        from flows.dr_drill import dr_drill  # noqa: PLC0415  lazy: +5 s (Prefect)
 
     env_name, tenant_id = check_target(env=env, tenant=tenant)
     report = dr_drill(tenant=tenant_id, env=env_name, actor=actor_identity(), breakglass=breakglass)
