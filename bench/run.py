@@ -130,7 +130,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _scaling(when: str) -> scaling.Scaling:
     measured = scaling.measure(scratch.need("SEEDBANK_PG_SERVER_URL"))
-    say(f"machine, {when}: two busy processes do {measured.median()} x one's work (2 = 2 cores)")
+    say(
+        f"machine, {when}: two busy processes do {measured.median()} x one's work (2 = 2"
+        f" cores); {measured.speed()}"
+    )
     return measured
 
 

@@ -64,6 +64,9 @@ class Scaling:
 
     python: list[float] = field(default_factory=list)
     postgres: list[float] = field(default_factory=list)
+    python_solo_rows_per_s: list[float] = field(default_factory=list)
+    """One process's speed: how fast the machine was then (it drifts by tens of %)."""
+    postgres_solo_s: list[float] = field(default_factory=list)
 
     def median(self) -> dict[str, float]:
         return {
@@ -72,9 +75,21 @@ class Scaling:
             if v
         }
 
+    def speed(self) -> str:
+        """The solo kernels' medians: the machine's own speed at the time."""
+        if not self.python_solo_rows_per_s:
+            return "not measured"
+        rows = statistics.median(self.python_solo_rows_per_s)
+        return (
+            f"one generator {rows:,.0f} rows/s, one backend's insert"
+            f" {statistics.median(self.postgres_solo_s):.2f} s"
+        )
+
     def extend(self, other: Scaling) -> None:
         self.python += other.python
         self.postgres += other.postgres
+        self.python_solo_rows_per_s += other.python_solo_rows_per_s
+        self.postgres_solo_s += other.postgres_solo_s
 
 
 def _python(n: int) -> list[float]:
@@ -120,6 +135,8 @@ def measure(url: str, rounds: int = ROUNDS) -> Scaling:
     for _ in range(rounds):
         solo = _python(1)[0]
         result.python.append(sum(_python(2)) / solo)
+        result.python_solo_rows_per_s.append(solo)
         solo = _postgres(url, 1)[0]
         result.postgres.append(2 * solo / statistics.mean(_postgres(url, 2)))
+        result.postgres_solo_s.append(solo)
     return result
