@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from celery import Celery
 
+from seedbank.worker import kombu_guard
+
+kombu_guard.install()
+
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
 
 

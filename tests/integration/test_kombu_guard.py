@@ -1,0 +1,35 @@
+"""A channel that lost its broker connection closes without killing the worker, and its
+unacknowledged delivery is not lost (seedbank.worker.kombu_guard)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue
+
+import seedbank.worker.celery_app  # noqa: F401  (installs the guard, as in every worker)
+
+URL = os.environ.get("SEEDBANK_REDIS_URL", "redis://127.0.0.1:6379/1")
+
+
+def test_a_disconnected_channel_with_an_unacked_delivery_closes_and_keeps_it() -> None:
+    name = f"guard-{uuid.uuid4().hex[:10]}"
+    queue = Queue(name, Exchange(name, type="direct"), routing_key=name)  # type: ignore[no-untyped-call]
+    with Connection(URL) as conn:  # type: ignore[no-untyped-call]
+        channel = conn.channel()
+        conn.Producer(channel=channel).publish(
+            {"batch": 1}, exchange=queue.exchange, routing_key=name, declare=[queue]
+        )
+        assert channel.basic_get(name, no_ack=False) is not None  # delivered, not acked
+        channel.connection.client = None  # what the broker's drop leaves behind
+        channel.close()  # unguarded: AttributeError, and Celery stops the worker
+    # Still in the unacked set: once its visibility timeout passes it is delivered again.
+    with Connection(URL, transport_options={"visibility_timeout": 0}) as conn:  # type: ignore[no-untyped-call]
+        channel = conn.channel()
+        channel.qos.restore_visible(num=1000)
+        again = channel.basic_get(name, no_ack=True)
+        assert again is not None
+        assert again.payload == {"batch": 1}
+        channel.queue_delete(name)
