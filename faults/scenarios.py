@@ -174,8 +174,11 @@ class Campaign:
     def lock_takeover(self) -> None:
         """pg_terminate_backend on the run's lock session while a 2nd run waits for the lock.
 
-        The second run (`--wait`) polls the lock every 0.5 s, so it takes the lock the
-        moment the first run's session dies: the first must then stop writing.
+        The second run (`--wait`) polls the lock every 0.5 s and takes it once the first
+        run's session dies; the first must then stop writing. The first run's heartbeat
+        re-takes a lock its dead session freed if it gets there first (by design), so the
+        first CLI is held (SIGSTOP) until the second holds the lock: without that, one run
+        in two here let the first win the race and both succeed one after the other.
         """
         self.purge()
         out = Outcome("lock session terminated + 2nd run")
@@ -191,10 +194,15 @@ class Campaign:
         out.detail["batches"] = self.world.batches()
         second = self.world.start("--tenant", self.world.tenant, "--env", ENV, "--wait", "300")
         waiting = self.world.wait_polling(exclude=pid, run=second)
+        first.proc.send_signal(signal.SIGSTOP)
         fault_at = time.monotonic()
         if pid is not None:
             self.world.terminate(pid)
-        time.sleep(1.0)  # the poller takes the freed lock within 0.5 s
+        deadline = fault_at + 10.0  # the poller takes the freed lock within 0.5 s
+        while time.monotonic() < deadline and self.world.lock_backend() in (None, pid):
+            time.sleep(0.1)
+        out.detail["second_took_the_lock"] = self.world.lock_backend() not in (None, pid)
+        first.proc.send_signal(signal.SIGCONT)
         self.world.stack.pause_worker(paused=False)
         first.wait()
         second.wait()
