@@ -60,7 +60,8 @@ ROUNDS = 3
 
 @dataclass
 class Scaling:
-    """2 x solo / paired seconds per kernel, one figure per round."""
+    """Per kernel and round, the pair's work over one process's (2.0 = two cores), and the
+    solo figures beside them."""
 
     python: list[float] = field(default_factory=list)
     postgres: list[float] = field(default_factory=list)

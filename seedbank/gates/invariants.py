@@ -158,20 +158,25 @@ def invariants_gate(ctx: GateContext) -> GateResult:
     digest = digest_proof(ctx)
     if digest.proven:
         found = read_back(ctx).counts
+        figures = _figures([found[entity] for entity in _COUNTED.values()])
         return Failures().result(
-            "invariants",
-            {
-                "rules": len(RULES),
-                "accounts": found["bank_account"],
-                "transactions": found["financial_transaction"],
-                "loans": found["loan"],
-                "installments": found["installment"],
-                "credit_limits": found["credit_limit"],
-                "method": "digest+generator",
-                "proof": digest.reason,
-            },
+            "invariants", figures | {"method": "digest+generator", "proof": digest.reason}
         )
     return _scan(ctx)
+
+
+_COUNTED = {
+    "accounts": "bank_account",
+    "transactions": "financial_transaction",
+    "loans": "loan",
+    "installments": "installment",
+    "credit_limits": "credit_limit",
+}
+"""The gate's row-count figures, in the order SUMMARY returns them after the rules."""
+
+
+def _figures(counts: list[int]) -> dict[str, Any]:
+    return {"rules": len(RULES), **dict(zip(_COUNTED, counts, strict=True))}
 
 
 def _scan(ctx: GateContext) -> GateResult:
@@ -191,15 +196,7 @@ def _scan(ctx: GateContext) -> GateResult:
         broken[f"{entity}.{field}"] = len(rows)
         for (row_id,) in rows:
             failures.add(entity, row_id, field, rule)
-    counts = [int(c) for c in summary[len(RULES) :]]
-    figures: dict[str, Any] = {
-        "rules": len(RULES),
-        "accounts": counts[0],
-        "transactions": counts[1],
-        "loans": counts[2],
-        "installments": counts[3],
-        "credit_limits": counts[4],
-        "broken_rows_by_rule": broken,
-        "method": "scan",
-    }
-    return failures.result("invariants", figures)
+    figures = _figures([int(c) for c in summary[len(RULES) :]])
+    return failures.result(
+        "invariants", figures | {"broken_rows_by_rule": broken, "method": "scan"}
+    )
