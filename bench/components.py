@@ -14,8 +14,10 @@ starts and ends between two samples is missed, so the backends' figure is a lowe
 
 from __future__ import annotations
 
+import bisect
 import os
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 
 import psutil  # type: ignore[import-untyped]  # no stubs pinned; comes with Prefect
@@ -85,6 +87,8 @@ class ComponentSampler(threading.Thread):
         self._steal0 = _steal_core_s()
         self.result = ComponentCpu()
         self._before = True
+        self._series: list[tuple[float, ComponentCpu]] = []
+        """(wall clock, core-s so far) per sample: what any window of the phase used."""
 
     def __enter__(self) -> ComponentSampler:
         self._sample()
@@ -96,9 +100,31 @@ class ComponentSampler(threading.Thread):
         self._halt.set()
         self.join(timeout=5)
         self._sample()
+        self.result = self._series[-1][1]
+
+    def window(self, start: float, stop: float) -> ComponentCpu:
+        """Core-seconds used between two wall-clock instants of the phase (a stage),
+        interpolated between the samples around each (0.5 s apart)."""
+        at_start, at_stop = self._at(start), self._at(stop)
+        return ComponentCpu(
+            **{k: round(v - getattr(at_start, k), 2) for k, v in asdict(at_stop).items()}
+        )
+
+    def _at(self, when: float) -> ComponentCpu:
+        stamps = [t for t, _ in self._series]
+        i = bisect.bisect_left(stamps, when)
+        if i == 0:
+            return self._series[0][1]
+        if i == len(stamps):
+            return self._series[-1][1]
+        (t0, a), (t1, b) = self._series[i - 1], self._series[i]
+        share = (when - t0) / (t1 - t0) if t1 > t0 else 1.0
+        return ComponentCpu(**{k: v + (getattr(b, k) - v) * share for k, v in asdict(a).items()})
+
+    def _so_far(self) -> ComponentCpu:
         w, p, f = (self._seen[k].total() for k in ("workers", "postgres", "flow"))
         machine = _busy_core_s() - self._machine0
-        self.result = ComponentCpu(
+        return ComponentCpu(
             workers=round(w, 2),
             postgres=round(p, 2),
             flow=round(f, 2),
@@ -125,6 +151,7 @@ class ComponentSampler(threading.Thread):
             self._note("flow", procs[pid])
         for pid in self._backends & procs.keys():
             self._note("postgres", procs[pid])
+        self._series.append((time.time(), self._so_far()))
 
     def _classify(self, proc: psutil.Process) -> None:
         if proc.info.get("name") != "postgres":
@@ -167,11 +194,26 @@ def _descendants(root: int | None, parent: dict[int, int]) -> set[int]:
 MEASURED: dict[str, ComponentCpu] = {}
 """Per phase label, filled by the phases (kept here so the phases' signatures stay put)."""
 
+SEEDING: dict[str, tuple[ComponentCpu, float]] = {}
+"""Per seed phase label: core-seconds within its seeding stage alone, and the stage's
+seconds (the stage the 2-workers / 1 target judges, without start-up and verify)."""
+
 
 def report() -> dict[str, dict[str, float]]:
-    """Print one CPU line per measured phase; return the figures for last.json."""
+    """Print one CPU line per measured phase and one per seeding stage (as cores in use);
+    return the figures for last.json."""
     for label, parts in MEASURED.items():
         loaders = label.startswith("ceiling")
         flow = "loaders (incl. untimed generation)" if loaders else "flow process (CLI)"
         print(parts.line(label, flow))
-    return {label: asdict(parts) for label, parts in MEASURED.items()}
+    for label, (parts, seconds) in SEEDING.items():
+        print(
+            f"cores in use, {label} seeding stage ({seconds:.1f} s): workers"
+            f" {parts.workers / seconds:.2f}, PostgreSQL backends {parts.postgres / seconds:.2f},"
+            f" flow process {parts.flow / seconds:.2f}, rest {parts.rest / seconds:.2f} (steal"
+            f" {parts.steal / seconds:.2f}); machine {parts.machine / seconds:.2f}"
+        )
+    return {label: asdict(parts) for label, parts in MEASURED.items()} | {
+        f"{label} seeding stage": asdict(parts) | {"seconds": seconds}
+        for label, (parts, seconds) in SEEDING.items()
+    }

@@ -11,7 +11,7 @@ import psycopg
 import redis
 
 from bench import ceiling, naive, scratch, seeding, workers
-from bench.components import MEASURED, ComponentSampler
+from bench.components import MEASURED, SEEDING, ComponentSampler
 from bench.lifecycle import HomologPair, LifecycleRun, run_homolog_pair, run_lifecycle
 from bench.probes import CpuMeter, MemoryPeak
 from bench.scratch import REPORTS, BenchTenant
@@ -80,6 +80,9 @@ def seed_phase(
         with ComponentSampler(db.name, pool.pid) as parts:
             run = seeding.run_seed(t, bench_env(db, t), REPORTS / f"{label}.log", label=label)
         MEASURED[label] = parts.result
+        if "seed-entities" in run.windows:
+            start, stop = run.windows["seed-entities"]
+            SEEDING[label] = (parts.window(start, stop), stop - start)
         phase = SeedPhase(run, pool.sampler.take(), cpu.busy())
         say(f"{label}: {run.rows:,} rows in {run.seconds:.1f} s; stages (s) {run.stages}")
         if lifecycle:

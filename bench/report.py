@@ -24,6 +24,27 @@ class Measurement:
         return self.rows / self.seconds if self.seconds > 0 else 0.0
 
 
+@dataclass(frozen=True)
+class Repeated:
+    """One figure measured more than once in a run, in the order measured, judged by its
+    mean: on this VM one phase can run 20-40 % faster or slower than the phase a minute
+    before, so a ratio across phases needs each side measured on both sides of the other."""
+
+    values: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if not self.values:
+            raise ValueError("a repeated figure needs at least one measurement")
+
+    @property
+    def mean(self) -> float:
+        return sum(self.values) / len(self.values)
+
+    def text(self, unit: str = " s") -> str:
+        """`31.0 / 33.2 s` (in order), or the one value."""
+        return " / ".join(f"{v:.1f}" for v in self.values) + unit
+
+
 def scale_seconds(sample_rows: int, sample_seconds: float, full_rows: int) -> float:
     """Wall time of `full_rows` at the sample's rate (linear: per-row work dominates)."""
     if sample_rows <= 0:
@@ -146,6 +167,42 @@ def render_entities(
             f"  {entity:<22} {rows:>10,} {ours:>10.2f} {best:>10.2f} {ratio(best, ours):>9.2f}"
         )
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class StageCores:
+    """What one seeding stage used: its seconds, the core-seconds of the Celery workers and
+    their PostgreSQL backends (the work), and of everything else on the machine."""
+
+    seconds: float
+    work_core_s: float
+    other_core_s: float
+
+    @property
+    def work_cores(self) -> float:
+        return self.work_core_s / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def other_cores(self) -> float:
+        return self.other_core_s / self.seconds if self.seconds > 0 else 0.0
+
+
+def speedup_apart(one: StageCores, two: StageCores, cores: int) -> str:
+    """2 workers / 1 as (cores the work got) / (its core-seconds for the same rows), and the
+    speedup the machine would allow at one worker's cost per row: every core not taken by
+    the other processes of the 2-worker stage, against the cores one worker's work kept."""
+    if min(one.work_core_s, two.work_core_s, one.work_cores) <= 0:
+        return "2 workers / 1 taken apart: no CPU figures for the seeding stages"
+    gain = two.work_cores / one.work_cores
+    cost = two.work_core_s / one.work_core_s
+    bound = (cores - two.other_cores) / one.work_cores
+    return (
+        f"2 workers / 1 taken apart (seeding stages): the work (workers + their backends) ran"
+        f" on {one.work_cores:.2f} -> {two.work_cores:.2f} cores (x{gain:.2f}) and cost"
+        f" x{cost:.2f} the core-s for the same rows = {gain / cost:.2f}; everything else (flow,"
+        f" services, hypervisor steal) took {one.other_cores:.2f} -> {two.other_cores:.2f}"
+        f" cores; at one worker's cost per row, {cores} cores allow {bound:.2f}"
+    )
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from bench.ceiling import CeilingRun
 from bench.lifecycle import HomologPair, LifecycleRun
 from bench.naive import NaiveRun
 from bench.phases import SeedPhase, say
-from bench.report import Measurement
+from bench.report import Measurement, Repeated
 from bench.scratch import REPORTS
 from factories.spec import ENTITIES
 
@@ -43,6 +43,14 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--skip-dev", action="store_true", help="no dev baseline")
     p.add_argument(
         "--skip-lifecycle", action="store_true", help="no purge/re-run/expurge/DR/forget timings"
+    )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        choices=range(1, 4),
+        default=2,
+        metavar="{1,2,3}",
+        help="runs of the ceiling, the 2-worker and the 1-worker seed each (their mean is judged)",
     )
     return p.parse_args(argv)
 
@@ -69,53 +77,77 @@ def main(argv: list[str] | None = None) -> int:
     scratch.ensure_bucket()
     wlog, env = REPORTS / "celery.log", phases.bench_env()
     wlog.unlink(missing_ok=True)  # the workers of this run only
-    batch = args.batch_size
+    batch, repeat = args.batch_size, args.repeat
     machine_scaling = scaling.Scaling()
     with tempfile.TemporaryDirectory(prefix="bench-profiles-") as tmp:
         root = Path(tmp)
+        # Cross-phase ratios compare phases minutes apart on a VM whose speed drifts: each
+        # side is measured `repeat` times, in the order ceiling, 2 workers, 1 worker (x
+        # repeat), 2 workers, ceiling, so that a drift during the run weighs on both sides.
+        ceilings = [phases.ceiling_phase(root, fraction=args.scale, loaders=args.workers)]
         with workers.celery_workers(args.workers, env, wlog) as pool:
             dev = None
             if not args.skip_dev:
                 dev = phases.seed_phase("dev", "dev", root, pool, fraction=1.0, batch_size=None)
             if not args.skip_single:
                 machine_scaling.extend(_scaling("before the 2-worker run"))
-            main_run = phases.seed_phase(
-                "seedbank",
-                "bench",
-                root,
-                pool,
-                fraction=args.scale,
-                batch_size=batch,
-                lifecycle=not args.skip_lifecycle,
-            )
+            seeds = [
+                phases.seed_phase(
+                    "seedbank",
+                    "bench",
+                    root,
+                    pool,
+                    fraction=args.scale,
+                    batch_size=batch,
+                    lifecycle=not args.skip_lifecycle,
+                )
+            ]
             homolog = None if args.skip_lifecycle else phases.homolog_phase(root)
-        single = None
+        singles: list[SeedPhase] = []
         if not args.skip_single:
             fraction = args.single_scale or args.scale
             with workers.celery_workers(1, env, wlog) as pool1:
-                single = phases.seed_phase(
-                    "single", "bench", root, pool1, fraction=fraction, batch_size=batch
-                )
+                singles += [
+                    phases.seed_phase(
+                        _nth("single", k), "bench", root, pool1, fraction=fraction, batch_size=batch
+                    )
+                    for k in range(repeat)
+                ]
             machine_scaling.extend(_scaling("after the 1-worker run"))
-        ceiling_run, ceiling_busy = phases.ceiling_phase(
-            root, fraction=args.scale, loaders=args.workers
-        )
+        if repeat > 1:
+            with workers.celery_workers(args.workers, env, wlog) as pool:
+                seeds += [
+                    phases.seed_phase(
+                        _nth("seedbank", k),
+                        "bench",
+                        root,
+                        pool,
+                        fraction=args.scale,
+                        batch_size=batch,
+                    )
+                    for k in range(1, repeat)
+                ]
+        ceilings += [
+            phases.ceiling_phase(
+                root, fraction=args.scale, loaders=args.workers, label=_nth("ceiling", k)
+            )
+            for k in range(1, repeat)
+        ]
         ceiling_scaling = None
         if not args.skip_single:
             one_loader, _ = phases.ceiling_phase(
                 root, fraction=args.scale, loaders=1, label="ceiling-1-loader"
             )
-            ceiling_scaling = one_loader.seconds / ceiling_run.seconds
+            ceiling_scaling = one_loader.seconds / ceilings[-1][0].seconds  # the one beside it
         naive_run = (
             None if args.skip_naive else phases.naive_phase(root, fraction=args.scale * args.sample)
         )
     figures = summarise(
         args,
-        main_run,
-        single,
+        seeds,
+        singles,
         dev,
-        ceiling_run,
-        ceiling_busy,
+        ceilings,
         naive_run,
         homolog=homolog,
         machine_scaling=machine_scaling,
@@ -128,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _nth(label: str, k: int) -> str:
+    """The phase label of repetition k (0: the label itself); also names its database."""
+    return label if k == 0 else f"{label}_{k + 1}"
+
+
 def _scaling(when: str) -> scaling.Scaling:
     measured = scaling.measure(scratch.need("SEEDBANK_PG_SERVER_URL"))
     say(
@@ -137,44 +174,58 @@ def _scaling(when: str) -> scaling.Scaling:
     return measured
 
 
+def _stage(phase: SeedPhase, name: str) -> float:
+    return phase.run.stages.get(name, 0.0)
+
+
+def _each(label: str, figure: Repeated) -> str:
+    return f"mean of {len(figure.values)} runs ({label}: {figure.text()})"
+
+
 def summarise(
     args: argparse.Namespace,
-    main_run: SeedPhase,
-    single: SeedPhase | None,
+    seeds: list[SeedPhase],
+    singles: list[SeedPhase],
     dev: SeedPhase | None,
-    ceiling_run: CeilingRun,
-    ceiling_busy: float,
+    ceilings: list[tuple[CeilingRun, float]],
     naive_run: NaiveRun | None,
     *,
     homolog: HomologPair | None = None,
     machine_scaling: scaling.Scaling | None = None,
     ceiling_scaling: float | None = None,
 ) -> dict[str, Any]:
-    """Print the table, the per-entity comparison and the targets; return every figure."""
+    """Print the table, the per-entity comparison and the targets; return every figure.
+
+    Figures judged across phases (the ratio to the ceiling, core-seconds, 2 workers / 1)
+    take the mean of every repetition of each side; the per-entity, stage and gate lines
+    are the first 2-worker run's (the one the lifecycle steps follow).
+    """
+    main_run, ceiling_run = seeds[0], ceilings[0][0]
     seed_run, rows = main_run.run, main_run.run.rows
+    ceiling_s = Repeated(tuple(c.seconds for c, _ in ceilings))
+    seed_s = Repeated(tuple(p.run.seconds for p in seeds))
+    seeding = Repeated(tuple(_stage(p, "seed-entities") for p in seeds))
+    verify = Repeated(tuple(_stage(p, "verify") for p in seeds))
+    ceiling_busy = sum(b * c.seconds for c, b in ceilings) / sum(ceiling_s.values)
+    seedbank_busy = sum(p.cpu_busy * p.run.seconds for p in seeds) / sum(seed_s.values)
+    repeated = len(ceilings) > 1
     ceil = Measurement(
         f"ceiling: binary COPY, {args.workers} loaders, rows pre-generated",
         ceiling_run.rows,
-        ceiling_run.seconds,
-        note=f"CPU {ceiling_busy:.0%} busy during the loads",
+        ceiling_s.mean,
+        note=f"CPU {ceiling_busy:.0%} busy during the loads"
+        + (f"; {_each('each', ceiling_s)}" if repeated else ""),
     )
     seed = Measurement(
         f"seedbank: seed flow end to end, {args.workers} Celery workers",
         rows,
-        seed_run.seconds,
+        seed_s.mean,
         note="CLI start to sealed evidence: guards, lock, salt, WORM, batches, every gate;"
-        f" CPU {main_run.cpu_busy:.0%} busy",
+        f" CPU {seedbank_busy:.0%} busy" + (f"; {_each('each', seed_s)}" if len(seeds) > 1 else ""),
     )
-    seeding = seed_run.stages.get("seed-entities", 0.0)
-    table = [ceil, seed, Measurement("seedbank: seeding stage only", rows, seeding)]
-    speedup = None
-    if single is not None:
-        one = single.run
-        table.append(Measurement("seedbank: end to end, 1 Celery worker", one.rows, one.seconds))
-        one_seeding = one.stages.get("seed-entities", 0.0)
-        table.append(Measurement("seedbank: seeding stage, 1 worker", one.rows, one_seeding))
-        if one.rows == rows and one.stages.get("seed-entities") and seeding:
-            speedup = one.stages["seed-entities"] / seeding
+    table = [ceil, seed, Measurement("seedbank: seeding stage only", rows, seeding.mean)]
+    one_rows, speedup = _single_rows(singles, seeding, rows)
+    table += one_rows
     if naive_run is not None:
         projected = report.scale_seconds(naive_run.rows, naive_run.seconds, rows)
         table.append(
@@ -204,7 +255,7 @@ def summarise(
     print(report.render_entities(counts, timings, ceiling_run.per_entity))
     print(f"seedbank stages (s): {seed_run.stages}")
     print(f"seedbank gates (s): {seed_run.gate_seconds()}")
-    mem = main_run.memory
+    mem = max((p.memory for p in seeds), key=lambda m: m.process_rss_mb)
     print(
         f"worker memory peaks (MB): one process RSS {mem.process_rss_mb:.0f}; whole tree RSS"
         f" {mem.tree_rss_mb:.0f}, PSS {mem.tree_pss_mb:.0f} ({mem.samples} samples);"
@@ -212,21 +263,26 @@ def summarise(
     )
     budget = report.cpu_budget(
         cores=os.cpu_count() or 1,
-        seedbank_s=seed_run.seconds,
-        seedbank_busy=main_run.cpu_busy,
-        ceiling_s=ceiling_run.seconds,
+        seedbank_s=seed_s.mean,
+        seedbank_busy=seedbank_busy,
+        ceiling_s=ceiling_s.mean,
         ceiling_busy=ceiling_busy,
     )
-    verify_s = seed_run.stages.get("verify")
     goals = report.targets(
         ratio_to_ceiling=report.ratio(seed.rows_per_s, ceil.rows_per_s),
         dev_seconds=dev.run.seconds if dev else None,
         peak_rss_mb=mem.process_rss_mb,
         worker_speedup=speedup,
-        verify_share=verify_s / seeding if verify_s is not None and seeding else None,
+        verify_share=verify.mean / seeding.mean if seeding.mean else None,
         core_s_ratio=budget.used_core_s / budget.ceiling_core_s if budget.ceiling_core_s else None,
     )
     print("targets:" + "".join("\n" + g.line() for g in goals))
+    _print_repetitions(ceilings, seeds, singles)
+    if singles:
+        one = _stage_cores([_nth("single", k) for k in range(len(singles))])
+        two = _stage_cores([_nth("seedbank", k) for k in range(len(seeds))])
+        if one is not None and two is not None:
+            print("  " + report.speedup_apart(one, two, os.cpu_count() or 1))
     scaled = machine_scaling.median() if machine_scaling else {}
     if scaled and speedup is not None:
         print(
@@ -236,7 +292,7 @@ def summarise(
     if ceiling_scaling is not None:
         print(
             f"  and the COPY ceiling itself (no seedbank): {args.workers} loaders / 1 loader"
-            f" {ceiling_scaling:.2f} x"
+            f" {ceiling_scaling:.2f} x (beside the last 2-loader ceiling)"
         )
     print(budget.line())
     return {
@@ -247,9 +303,18 @@ def summarise(
         "entity_timings": seed_run.summary.get("timings_s"),
         "ceiling_per_entity": ceiling_run.per_entity,
         "memory": asdict(mem),
-        "cpu_busy": {"seedbank": main_run.cpu_busy, "ceiling": ceiling_busy},
+        "cpu_busy": {"seedbank": seedbank_busy, "ceiling": ceiling_busy},
         "cpu_core_seconds": asdict(budget),
-        "single": {"stages": single.run.stages, "seconds": single.run.seconds} if single else None,
+        "repetitions": {
+            "ceiling_s": ceiling_s.values,
+            "seedbank_s": seed_s.values,
+            "seeding_s": seeding.values,
+            "verify_s": verify.values,
+            "single_seeding_s": [_stage(p, "seed-entities") for p in singles],
+        },
+        "single": {"stages": singles[0].run.stages, "seconds": singles[0].run.seconds}
+        if singles
+        else None,
         "dev": {"stages": dev.run.stages, "seconds": dev.run.seconds} if dev else None,
         "speedup_seeding_stage": speedup,
         "ceiling_loaders_speedup": ceiling_scaling,
@@ -267,6 +332,63 @@ def summarise(
             extra={**(cycle.figures() if cycle else {}), **(homolog.figures() if homolog else {})},
         ),
     }
+
+
+def _single_rows(
+    singles: list[SeedPhase], seeding: Repeated, rows: int
+) -> tuple[list[Measurement], float | None]:
+    """The 1-worker table rows, and 2 workers / 1 on the seeding stage (their means)."""
+    if not singles:
+        return [], None
+    one_s = Repeated(tuple(p.run.seconds for p in singles))
+    one_seeding = Repeated(tuple(_stage(p, "seed-entities") for p in singles))
+    one_rows = singles[0].run.rows
+    note = (
+        _each("1 worker", one_seeding) + f"; 2 workers: {seeding.text()}"
+        if len(singles) > 1
+        else ""
+    )
+    table = [
+        Measurement("seedbank: end to end, 1 Celery worker", one_rows, one_s.mean),
+        Measurement("seedbank: seeding stage, 1 worker", one_rows, one_seeding.mean, note=note),
+    ]
+    same = one_rows == rows and one_seeding.mean > 0 and seeding.mean > 0
+    return table, one_seeding.mean / seeding.mean if same else None
+
+
+def _stage_cores(labels: list[str]) -> report.StageCores | None:
+    """The seeding stages of these phases together (their sums: a mean over repetitions)."""
+    found = [components.SEEDING[label] for label in labels if label in components.SEEDING]
+    if not found:
+        return None
+    return report.StageCores(
+        seconds=sum(s for _, s in found),
+        work_core_s=sum(c.workers + c.postgres for c, _ in found),
+        other_core_s=sum(c.flow + c.rest for c, _ in found),
+    )
+
+
+def _print_repetitions(
+    ceilings: list[tuple[CeilingRun, float]], seeds: list[SeedPhase], singles: list[SeedPhase]
+) -> None:
+    """Each repetition's own ratio beside the means the targets judge (the noise, shown)."""
+    if len(ceilings) > 1 or len(seeds) > 1:
+        each = [
+            f"{c.seconds / p.run.seconds:.2f}" for (c, _), p in zip(ceilings, seeds, strict=False)
+        ]
+        shares = [
+            f"{_stage(p, 'verify') / _stage(p, 'seed-entities'):.2f}"
+            for p in seeds
+            if _stage(p, "seed-entities")
+        ]
+        print(
+            f"  each repetition apart, in order: seedbank / ceiling {', '.join(each)};"
+            f" verify / seeding {', '.join(shares)}"
+        )
+    if len(singles) > 1 and seeds:
+        seeding = Repeated(tuple(_stage(p, "seed-entities") for p in seeds)).mean
+        alone = [f"{_stage(p, 'seed-entities') / seeding:.2f}" for p in singles if seeding]
+        print(f"  each 1-worker run against the mean 2-worker seeding: {', '.join(alone)}")
 
 
 def lifecycle_rows(cycle: LifecycleRun) -> list[Measurement]:

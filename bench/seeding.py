@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +25,8 @@ class SeedRun:
     seconds: float
     summary: dict[str, Any]
     stages: dict[str, float] = field(default_factory=dict)
+    windows: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Per stage, its start and finish on the wall clock (epoch seconds, from the log)."""
 
     @property
     def rows(self) -> int:
@@ -44,6 +47,7 @@ def run_seed(
     if tenant.env != "dev":
         argv.append(f"--breakglass={BREAKGLASS}")  # manual runs outside dev need one (FR-017)
     stages: dict[str, float] = {}
+    windows: dict[str, tuple[float, float]] = {}
     log.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     # A fixed argv of our own venv's seed_data.
@@ -55,7 +59,7 @@ def run_seed(
     with log.open("w") as sink:  # one log per phase of the last run
         reader = threading.Thread(
             target=_follow,
-            args=(proc.stderr, sink, stages, label, started, quiet),
+            args=(proc.stderr, sink, stages, windows, label, started, quiet),
             daemon=True,
         )
         reader.start()
@@ -67,13 +71,14 @@ def run_seed(
     if code != 0:
         raise SystemExit(f"bench: {label}: seed_data exited with {code}; see {log}")
     summary = json.loads(out.strip().splitlines()[-1])
-    return SeedRun(seconds, summary, stages)
+    return SeedRun(seconds, summary, stages, windows)
 
 
 def _follow(
     stream: IO[str],
     sink: IO[str],
     stages: dict[str, float],
+    windows: dict[str, tuple[float, float]],
     label: str,
     started: float,
     quiet: bool,
@@ -89,7 +94,21 @@ def _follow(
             continue
         if event.get("event") == "stage finished" and "stage" in event:
             stages[str(event["stage"])] = float(event.get("duration_s", 0.0))
+            _stage_window(windows, event)
+        elif event.get("event") == "stage started" and "stage" in event:
+            _stage_window(windows, event)
         if not quiet and event.get("event") in ("entity started", "stage started"):
             what = event.get("entity") or event.get("stage")
             print(f"  [{label} {time.monotonic() - started:6.1f} s] {event['event']}: {what}")
             sys.stdout.flush()
+
+
+def _stage_window(windows: dict[str, tuple[float, float]], event: dict[str, Any]) -> None:
+    """Keep a stage's start and finish from its log lines' timestamps (UTC, ISO 8601)."""
+    try:
+        when = datetime.fromisoformat(str(event["timestamp"]).replace("Z", "+00:00")).timestamp()
+    except (KeyError, ValueError):
+        return
+    stage = str(event["stage"])
+    start, _ = windows.get(stage, (when, when))
+    windows[stage] = (start, when) if event["event"] == "stage finished" else (when, when)

@@ -6,18 +6,25 @@ import json
 
 import pytest
 
+from bench.components import ComponentCpu, ComponentSampler
 from bench.lifecycle import HomologPair, LifecycleRun
+from bench.phases import SeedPhase
+from bench.probes import MemoryPeak
 from bench.report import (
     Measurement,
+    Repeated,
+    StageCores,
     cpu_budget,
     final_json,
     ratio,
     render_table,
     scale_seconds,
     scaled_count,
+    speedup_apart,
     targets,
 )
-from bench.run import homolog_rows, lifecycle_rows
+from bench.run import _single_rows, homolog_rows, lifecycle_rows
+from bench.seeding import SeedRun, _stage_window
 
 
 def test_a_sample_scales_linearly_to_the_full_volume() -> None:
@@ -184,3 +191,70 @@ def test_the_homolog_figures_are_the_mean_of_the_pairs_each_listed() -> None:
     assert "6.0 / 8.7 / 7.4 s; 8.0 / 7.3 / 7.6 s" in homolog_rows(mean)[0].note
     runs[1].digest_equal = False
     assert not HomologPair.mean(runs).digest_equal  # one differing pair shows
+
+
+def test_a_repeated_figure_is_judged_by_its_mean_and_shows_each_value_in_order() -> None:
+    figure = Repeated((30.0, 36.0))
+    assert figure.mean == pytest.approx(33.0)
+    assert figure.text() == "30.0 / 36.0 s"
+    assert Repeated((7.25,)).text(unit="") == "7.2"
+    with pytest.raises(ValueError, match="at least one measurement"):
+        Repeated(())
+
+
+def _phase(seconds: float, seeding: float, verify: float = 1.0) -> SeedPhase:
+    run = SeedRun(
+        seconds,
+        {"counts": {"financial_transaction": 1000}},
+        {"seed-entities": seeding, "verify": verify},
+    )
+    return SeedPhase(run, MemoryPeak(), cpu_busy=0.9)
+
+
+def test_two_workers_against_one_compare_the_means_of_both_sides() -> None:
+    twos = Repeated((10.0, 14.0))
+    rows, speedup = _single_rows([_phase(25.0, 20.0), _phase(31.0, 28.0)], twos, 1000)
+    assert speedup == pytest.approx(24.0 / 12.0)
+    assert [m.seconds for m in rows] == [pytest.approx(28.0), pytest.approx(24.0)]
+    assert "20.0 / 28.0 s" in rows[1].note
+    assert "10.0 / 14.0 s" in rows[1].note
+    # a 1-worker run of another volume is shown, never compared
+    assert _single_rows([_phase(25.0, 20.0)], twos, 999)[1] is None
+    assert _single_rows([], twos, 1000) == ([], None)
+
+
+def test_two_workers_against_one_taken_apart_multiplies_back_to_the_speedup() -> None:
+    one = StageCores(seconds=40.0, work_core_s=46.0, other_core_s=8.0)  # 1.15 cores of work
+    two = StageCores(seconds=28.0, work_core_s=50.6, other_core_s=8.4)  # 1.81 cores, 1.1x cost
+    line = speedup_apart(one, two, cores=2)
+    assert "1.15 -> 1.81 cores (x1.57)" in line
+    assert "x1.10 the core-s" in line
+    assert f"= {40.0 / 28.0:.2f}" in line  # gain / cost is the stage's speedup itself
+    assert "2 cores allow 1.48" in line  # (2 - 0.30) / 1.15
+    assert "no CPU figures" in speedup_apart(one, StageCores(28.0, 0.0, 0.0), cores=2)
+
+
+def test_a_window_of_a_phase_interpolates_between_the_samples_around_it() -> None:
+    sampler = ComponentSampler("seedbank_bench_x", None)
+    sampler._series = [
+        (100.0, ComponentCpu(workers=0.0, postgres=0.0, machine=0.0)),
+        (101.0, ComponentCpu(workers=1.0, postgres=0.5, machine=2.0)),
+        (102.0, ComponentCpu(workers=3.0, postgres=1.5, machine=4.0)),
+    ]
+    inside = sampler.window(100.5, 101.5)
+    assert (inside.workers, inside.postgres, inside.machine) == (1.5, 0.75, 2.0)
+    whole = sampler.window(50.0, 500.0)  # clamped to the first and last samples
+    assert (whole.workers, whole.machine) == (3.0, 4.0)
+
+
+def test_a_stage_window_comes_from_its_started_and_finished_log_lines() -> None:
+    windows: dict[str, tuple[float, float]] = {}
+    line = {"event": "stage started", "stage": "seed-entities"}
+    _stage_window(windows, line | {"timestamp": "2026-11-30T15:38:24.000000Z"})
+    _stage_window(
+        windows, line | {"event": "stage finished", "timestamp": "2026-11-30T15:38:54.5Z"}
+    )
+    start, stop = windows["seed-entities"]
+    assert stop - start == pytest.approx(30.5)
+    _stage_window(windows, {"event": "stage started", "stage": "verify", "timestamp": "bad"})
+    assert "verify" not in windows
