@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import Annotated
 
 import typer
 
 from seedbank.adapters.profiles import check_target
-from seedbank.cli import collector
-from seedbank.cli.common import actor_identity
+from seedbank.cli.common import actor_identity, importing_flow
 from seedbank.domain.inputs import check_mode, check_wait
 from seedbank.settings import Settings
 
@@ -44,8 +42,7 @@ def expurge_cmd(
     env: Annotated[str | None, typer.Option(help="Env (with --tenant).")] = None,
 ) -> None:
     """Purge the load/DR datasets whose TTL has passed (what the expurge/ttl schedule runs)."""
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-    with collector.importing():
+    with importing_flow():
         from flows.expurge import expurge  # noqa: PLC0415  lazy: +5 s (Prefect)
 
     result = expurge(env=env, tenant=tenant, actor=actor_identity())

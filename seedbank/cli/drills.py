@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from seedbank.adapters.profiles import check_target, load_profile
-from seedbank.cli import collector
-from seedbank.cli.common import actor_identity
+from seedbank.cli.common import actor_identity, importing_flow
 from seedbank.domain.inputs import check_mode, check_seconds
 from seedbank.settings import Settings
 
@@ -22,8 +20,7 @@ def dr_drill_cmd(
     breakglass: Annotated[str | None, typer.Option(help="Reason for a manual drill.")] = None,
 ) -> None:
     """Rehearse the DR restore of env/tenant now (what the dr-drill schedule runs)."""
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-    with collector.importing():
+    with importing_flow():
         from flows.dr_drill import dr_drill  # noqa: PLC0415  lazy: +5 s (Prefect)
 
     env_name, tenant_id = check_target(env=env, tenant=tenant)

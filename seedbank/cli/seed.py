@@ -17,8 +17,7 @@ import typer
 
 from seedbank.adapters.interrupts import stop_at_boundary
 from seedbank.adapters.profiles import LoadedProfile, check_target, load_profile
-from seedbank.cli import collector
-from seedbank.cli.common import actor_identity
+from seedbank.cli.common import actor_identity, importing_flow
 from seedbank.domain.errors import DependencyUnavailable, SeedbankError, one_line
 from seedbank.domain.inputs import check_mode, check_wait
 from seedbank.services.seeding.outcomes import as_error, tell_truth
@@ -92,10 +91,7 @@ def run_seed(
     breakglass: str | None = None,
     report: Path | None = None,
 ) -> dict[str, Any]:
-    # Prefect's own console lines (with tracebacks) would bury our one-line errors;
-    # its logs still reach the Prefect API and UI.
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-    with collector.importing():
+    with importing_flow():
         from flows.seed import CURRENT, seed  # noqa: PLC0415  lazy: +5 s (Prefect)
         from seedbank.observability import progress  # noqa: PLC0415  lazy: +0.5 s
         from seedbank.observability.logs import configure_logging  # noqa: PLC0415  lazy: +0.8 s

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import subprocess
 import sys
 
+import pytest
+
 from seedbank.cli import collector
+from seedbank.cli.common import importing_flow
 
 PROBE = """
 import gc, json
@@ -38,3 +42,15 @@ def test_a_caller_of_main_keeps_its_collector_as_it_is() -> None:
         assert gc.isenabled()
     collector.before_exit()
     assert gc.get_freeze_count() == frozen
+
+
+def test_a_flow_import_quiets_prefects_console_unless_the_user_chose_a_level(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", raising=False)
+    with importing_flow():
+        assert os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] == "CRITICAL"
+    monkeypatch.setenv("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "DEBUG")
+    with importing_flow():
+        assert os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] == "DEBUG"
+    assert gc.isenabled()  # a caller of main(argv) keeps its collector
