@@ -13,7 +13,7 @@ import redis
 from bench import ceiling, naive, scratch, seeding, workers
 from bench.components import MEASURED, SEEDING, ComponentSampler
 from bench.lifecycle import HomologPair, LifecycleRun, run_homolog_pair, run_lifecycle
-from bench.probes import CpuMeter, MemoryPeak
+from bench.probes import WAL, CpuMeter, MemoryPeak, WalMeter
 from bench.scratch import REPORTS, BenchTenant
 from factories.spec import DatasetSpec
 from seedbank.adapters.migrations import ScratchDatabase
@@ -76,10 +76,10 @@ def seed_phase(
     with tenant as t, scratch.bench_database(label) as db:
         say(f"{label}: seeding {t.rows:,} rows of {env_name} ({t.tenant}) into {db.name}")
         pool.sampler.take()
-        cpu = CpuMeter()
+        cpu, wal = CpuMeter(), WalMeter(scratch.need("SEEDBANK_PG_SERVER_URL"))
         with ComponentSampler(db.name, pool.pid) as parts:
             run = seeding.run_seed(t, bench_env(db, t), REPORTS / f"{label}.log", label=label)
-        MEASURED[label] = parts.result
+        MEASURED[label], WAL[label] = parts.result, (wal.written(), run.rows)
         if "seed-entities" in run.windows:
             start, stop = run.windows["seed-entities"]
             SEEDING[label] = (parts.window(start, stop), stop - start)
@@ -124,11 +124,11 @@ def ceiling_phase(
         spec, salt = _spec_and_salt(t)
         with scratch.bench_database("ceiling") as db:
             say(f"{label}: {loaders} loader(s) generate {t.rows:,} rows (not timed), then COPY")
-            cpu = CpuMeter()
+            cpu, wal = CpuMeter(), WalMeter(scratch.need("SEEDBANK_PG_SERVER_URL"))
             with ComponentSampler(db.name, None) as parts:  # includes the untimed generation
                 run = ceiling.run_ceiling(db.admin_url, spec, salt, loaders=loaders, cpu=cpu)
             busy = cpu.busy()
-            MEASURED[label] = parts.result
+            MEASURED[label], WAL[label] = parts.result, (wal.written(), run.rows)
             stored = ceiling.stored_rows(db.admin_url)
     if stored != run.rows:
         raise SystemExit(f"bench: the ceiling stored {stored} rows, expected {run.rows}")

@@ -1,4 +1,5 @@
-"""Probes sampled during a phase: the Celery worker tree's memory and the machine's CPU."""
+"""Probes sampled during a phase: the Celery worker tree's memory, the machine's CPU and
+the WAL the server wrote."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import threading
 from dataclasses import dataclass
 
 import psutil  # type: ignore[import-untyped]  # no stubs pinned; comes with Prefect
+import psycopg
 
 
 @dataclass
@@ -91,3 +93,42 @@ class CpuMeter:
         total = sum(end) - sum(self._start)
         idle = (end.idle + end.iowait) - (self._start.idle + self._start.iowait)
         return 1.0 - idle / total if total > 0 else 0.0
+
+
+class WalMeter:
+    """Bytes of WAL the server inserted since construction (server-wide: the stack's
+    other databases are idle during a phase). More WAL per row means more time in the
+    WAL locks two writers share, and more for the WAL writer and checkpointer to do."""
+
+    def __init__(self, server_url: str) -> None:
+        self._url = server_url
+        self._start = self._lsn()
+
+    def _lsn(self) -> str:
+        with psycopg.connect(self._url, autocommit=True) as conn:
+            row = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
+        return str(row[0]) if row else "0/0"
+
+    def written(self) -> int:
+        with psycopg.connect(self._url, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s::pg_lsn)::bigint",
+                (self._start,),
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+
+WAL: dict[str, tuple[int, int]] = {}
+"""Per phase label: (WAL bytes the phase wrote, rows it stored)."""
+
+
+def wal_report() -> dict[str, dict[str, float]]:
+    """One line: each phase's WAL in MB and per row; the figures for last.json."""
+    if not WAL:
+        return {}
+    parts = [
+        f"{label} {b / 1e6:,.0f} MB ({b / max(rows, 1):.0f} B/row)"
+        for label, (b, rows) in WAL.items()
+    ]
+    print("WAL written per phase (server-wide): " + "; ".join(parts))
+    return {label: {"bytes": b, "rows": rows} for label, (b, rows) in WAL.items()}

@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg
 
-from bench import components, phases, report, scaling, scratch, workers
+from bench import components, phases, probes, report, scaling, scratch, workers
 from bench.ceiling import CeilingRun
 from bench.lifecycle import HomologPair, LifecycleRun
 from bench.naive import NaiveRun
@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         ceiling_scaling=ceiling_scaling,
     )
     figures["cpu_by_component"] = components.report()
+    figures["wal_by_phase"] = probes.wal_report()
     figures["machine"], figures["competing_test_runs"] = machine(), busy
     (REPORTS / "last.json").write_text(json.dumps(figures, indent=2, default=str))
     print(figures["final_json"])  # the one machine-readable line, last
