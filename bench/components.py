@@ -42,6 +42,15 @@ class ComponentCpu:
             f" hypervisor steal {self.steal:.1f}); machine busy {self.machine:.1f}"
         )
 
+    def cores_line(self, label: str, seconds: float) -> str:
+        """The same figures as cores in use over `seconds` (a stage of the phase)."""
+        return (
+            f"cores in use, {label} seeding stage ({seconds:.1f} s): workers"
+            f" {self.workers / seconds:.2f}, PostgreSQL backends {self.postgres / seconds:.2f},"
+            f" flow process {self.flow / seconds:.2f}, rest {self.rest / seconds:.2f} (steal"
+            f" {self.steal / seconds:.2f}); machine {self.machine / seconds:.2f}"
+        )
+
 
 def _busy_core_s() -> float:
     t = psutil.cpu_times()
@@ -191,29 +200,33 @@ def _descendants(root: int | None, parent: dict[int, int]) -> set[int]:
     return found
 
 
-MEASURED: dict[str, ComponentCpu] = {}
-"""Per phase label, filled by the phases (kept here so the phases' signatures stay put)."""
+@dataclass(frozen=True)
+class PhaseFigures:
+    """What one phase used: its CPU by component, and the WAL the server wrote for its rows."""
 
-SEEDING: dict[str, tuple[ComponentCpu, float]] = {}
-"""Per seed phase label: core-seconds within its seeding stage alone, and the stage's
-seconds (the stage the 2-workers / 1 target judges, without start-up and verify)."""
+    cpu: ComponentCpu
+    wal_bytes: int
+    rows: int
+
+
+MEASURED: dict[str, PhaseFigures] = {}
+"""Per phase label, filled by the phases (kept here so the phases' signatures stay put)."""
 
 
 def report() -> dict[str, dict[str, float]]:
-    """Print one CPU line per measured phase and one per seeding stage (as cores in use);
-    return the figures for last.json."""
-    for label, parts in MEASURED.items():
+    """Print one CPU line per measured phase and one line of their WAL; return the figures
+    for last.json."""
+    for label, phase in MEASURED.items():
         loaders = label.startswith("ceiling")
         flow = "loaders (incl. untimed generation)" if loaders else "flow process (CLI)"
-        print(parts.line(label, flow))
-    for label, (parts, seconds) in SEEDING.items():
-        print(
-            f"cores in use, {label} seeding stage ({seconds:.1f} s): workers"
-            f" {parts.workers / seconds:.2f}, PostgreSQL backends {parts.postgres / seconds:.2f},"
-            f" flow process {parts.flow / seconds:.2f}, rest {parts.rest / seconds:.2f} (steal"
-            f" {parts.steal / seconds:.2f}); machine {parts.machine / seconds:.2f}"
-        )
-    return {label: asdict(parts) for label, parts in MEASURED.items()} | {
-        f"{label} seeding stage": asdict(parts) | {"seconds": seconds}
-        for label, (parts, seconds) in SEEDING.items()
+        print(phase.cpu.line(label, flow))
+    if MEASURED:
+        wal = [
+            f"{label} {p.wal_bytes / 1e6:,.0f} MB ({p.wal_bytes / max(p.rows, 1):.0f} B/row)"
+            for label, p in MEASURED.items()
+        ]
+        print("WAL written per phase (server-wide): " + "; ".join(wal))
+    return {
+        label: asdict(p.cpu) | {"wal_bytes": p.wal_bytes, "rows": p.rows}
+        for label, p in MEASURED.items()
     }

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import psycopg
 import redis
 
 from bench import ceiling, naive, scratch, seeding, workers
-from bench.components import MEASURED, SEEDING, ComponentSampler
+from bench.components import MEASURED, ComponentCpu, ComponentSampler, PhaseFigures
 from bench.lifecycle import HomologPair, LifecycleRun, run_homolog_pair, run_lifecycle
-from bench.probes import WAL, CpuMeter, MemoryPeak, WalMeter
+from bench.probes import CpuMeter, MemoryPeak, WalMeter
 from bench.scratch import REPORTS, BenchTenant
 from factories.spec import DatasetSpec
 from seedbank.adapters.migrations import ScratchDatabase
@@ -59,6 +59,10 @@ class SeedPhase:
     cpu_busy: float
     lifecycle: LifecycleRun | None = None
     """Purge, load re-run, expurge, DR drill and forget of this dataset (issue 14)."""
+    label: str = ""
+    seeding_cpu: tuple[ComponentCpu, float] | None = None
+    """Core-seconds within the seeding stage alone, and the stage's seconds (the stage the
+    2-workers / 1 target judges, without start-up and verify)."""
 
 
 def seed_phase(
@@ -79,17 +83,18 @@ def seed_phase(
         cpu, wal = CpuMeter(), WalMeter(scratch.need("SEEDBANK_PG_SERVER_URL"))
         with ComponentSampler(db.name, pool.pid) as parts:
             run = seeding.run_seed(t, bench_env(db, t), REPORTS / f"{label}.log", label=label)
-        MEASURED[label], WAL[label] = parts.result, (wal.written(), run.rows)
-        if "seed-entities" in run.windows:
-            start, stop = run.windows["seed-entities"]
-            SEEDING[label] = (parts.window(start, stop), stop - start)
-        phase = SeedPhase(run, pool.sampler.take(), cpu.busy())
+        MEASURED[label] = PhaseFigures(parts.result, wal.written(), run.rows)
+        stage = run.windows.get("seed-entities")
+        seeding_cpu = (parts.window(*stage), stage[1] - stage[0]) if stage else None
+        phase = SeedPhase(
+            run, pool.sampler.take(), cpu.busy(), label=label, seeding_cpu=seeding_cpu
+        )
         say(f"{label}: {run.rows:,} rows in {run.seconds:.1f} s; stages (s) {run.stages}")
         if lifecycle:
             cycle = run_lifecycle(
                 t, db, bench_env(db, t), REPORTS, seed_rows=run.rows, seed_s=run.seconds, say=say
             )
-            phase = SeedPhase(run, phase.memory, phase.cpu_busy, cycle)
+            phase = replace(phase, lifecycle=cycle)
     return phase
 
 
@@ -128,7 +133,7 @@ def ceiling_phase(
             with ComponentSampler(db.name, None) as parts:  # includes the untimed generation
                 run = ceiling.run_ceiling(db.admin_url, spec, salt, loaders=loaders, cpu=cpu)
             busy = cpu.busy()
-            MEASURED[label], WAL[label] = parts.result, (wal.written(), run.rows)
+            MEASURED[label] = PhaseFigures(parts.result, wal.written(), run.rows)
             stored = ceiling.stored_rows(db.admin_url)
     if stored != run.rows:
         raise SystemExit(f"bench: the ceiling stored {stored} rows, expected {run.rows}")

@@ -116,19 +116,3 @@ class WalMeter:
                 (self._start,),
             ).fetchone()
         return int(row[0]) if row else 0
-
-
-WAL: dict[str, tuple[int, int]] = {}
-"""Per phase label: (WAL bytes the phase wrote, rows it stored)."""
-
-
-def wal_report() -> dict[str, dict[str, float]]:
-    """One line: each phase's WAL in MB and per row; the figures for last.json."""
-    if not WAL:
-        return {}
-    parts = [
-        f"{label} {b / 1e6:,.0f} MB ({b / max(rows, 1):.0f} B/row)"
-        for label, (b, rows) in WAL.items()
-    ]
-    print("WAL written per phase (server-wide): " + "; ".join(parts))
-    return {label: {"bytes": b, "rows": rows} for label, (b, rows) in WAL.items()}

@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg
 
-from bench import components, phases, probes, report, scaling, scratch, workers
+from bench import components, phases, report, scaling, scratch, workers
 from bench.ceiling import CeilingRun
 from bench.lifecycle import HomologPair, LifecycleRun
 from bench.naive import NaiveRun
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         ceiling_scaling=ceiling_scaling,
     )
     figures["cpu_by_component"] = components.report()
-    figures["wal_by_phase"] = probes.wal_report()
+    figures["seeding_stage_cpu"] = _seeding_cores([dev, seeds[0], *singles, *seeds[1:]])
     figures["machine"], figures["competing_test_runs"] = machine(), busy
     (REPORTS / "last.json").write_text(json.dumps(figures, indent=2, default=str))
     print(figures["final_json"])  # the one machine-readable line, last
@@ -278,12 +278,10 @@ def summarise(
         core_s_ratio=budget.used_core_s / budget.ceiling_core_s if budget.ceiling_core_s else None,
     )
     print("targets:" + "".join("\n" + g.line() for g in goals))
-    _print_repetitions(ceilings, seeds, singles)
-    if singles:
-        one = _stage_cores([_nth("single", k) for k in range(len(singles))])
-        two = _stage_cores([_nth("seedbank", k) for k in range(len(seeds))])
-        if one is not None and two is not None:
-            print("  " + report.speedup_apart(one, two, os.cpu_count() or 1))
+    _print_repetitions(ceilings, seeds, singles, seeding)
+    one, two = _stage_cores(singles), _stage_cores(seeds)
+    if one is not None and two is not None:
+        print("  " + report.speedup_apart(one, two, os.cpu_count() or 1))
     scaled = machine_scaling.median() if machine_scaling else {}
     if scaled and speedup is not None:
         print(
@@ -357,9 +355,9 @@ def _single_rows(
     return table, one_seeding.mean / seeding.mean if same else None
 
 
-def _stage_cores(labels: list[str]) -> report.StageCores | None:
+def _stage_cores(phases: list[SeedPhase]) -> report.StageCores | None:
     """The seeding stages of these phases together (their sums: a mean over repetitions)."""
-    found = [components.SEEDING[label] for label in labels if label in components.SEEDING]
+    found = [p.seeding_cpu for p in phases if p.seeding_cpu is not None]
     if not found:
         return None
     return report.StageCores(
@@ -369,8 +367,22 @@ def _stage_cores(labels: list[str]) -> report.StageCores | None:
     )
 
 
+def _seeding_cores(phases: list[SeedPhase | None]) -> dict[str, dict[str, float]]:
+    """One line per seed phase (in the order run): its seeding stage's cores in use."""
+    out = {}
+    for phase in phases:
+        if phase is not None and phase.seeding_cpu is not None:
+            cpu, seconds = phase.seeding_cpu
+            print(cpu.cores_line(phase.label, seconds))
+            out[phase.label] = asdict(cpu) | {"seconds": seconds}
+    return out
+
+
 def _print_repetitions(
-    ceilings: list[tuple[CeilingRun, float]], seeds: list[SeedPhase], singles: list[SeedPhase]
+    ceilings: list[tuple[CeilingRun, float]],
+    seeds: list[SeedPhase],
+    singles: list[SeedPhase],
+    seeding: Repeated,
 ) -> None:
     """Each repetition's own ratio beside the means the targets judge (the noise, shown)."""
     if len(ceilings) > 1 or len(seeds) > 1:
@@ -386,9 +398,8 @@ def _print_repetitions(
             f"  each repetition apart, in order: seedbank / ceiling {', '.join(each)};"
             f" verify / seeding {', '.join(shares)}"
         )
-    if len(singles) > 1 and seeds:
-        seeding = Repeated(tuple(_stage(p, "seed-entities") for p in seeds)).mean
-        alone = [f"{_stage(p, 'seed-entities') / seeding:.2f}" for p in singles if seeding]
+    if len(singles) > 1 and seeding.mean:
+        alone = [f"{_stage(p, 'seed-entities') / seeding.mean:.2f}" for p in singles]
         print(f"  each 1-worker run against the mean 2-worker seeding: {', '.join(alone)}")
 
 
