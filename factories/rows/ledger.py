@@ -1,9 +1,13 @@
 """Accounts, their ledger and their credit limits.
 
 An account's balance is the signed sum of its transactions, and the account knows
-them by arithmetic (transaction t belongs to account t % n_account), so the balance
-is computed from the same keyed amounts the transaction rows use: equal by
-construction, whatever the batching.
+them by arithmetic, so the balance is computed from the same keyed amounts the
+transaction rows use: equal by construction, whatever the batching.
+
+Account-major layout (dataset format 2026.2): account a owns the contiguous
+transactions [first_tx(a), first_tx(a + 1)), the first of them its opening deposit.
+A batch of transactions then references a few hundred accounts, not one account per
+row, so the write path locks each account about once a run instead of once per batch.
 """
 
 from __future__ import annotations
@@ -47,13 +51,32 @@ OPENING: _P = ("credit", "Depósito inicial", 100_000, 2_000_000, False)
 _TX_SPAN_S = int(TX_WINDOW.total_seconds() - 1)
 
 
+def account_of(t: int, n_account: int, n_tx: int) -> int:
+    """The account of transaction ``t`` (< ``n_tx``): ``floor(t * n_account / n_tx)``."""
+    return t * n_account // n_tx
+
+
+def first_tx(a: int, n_account: int, n_tx: int) -> int:
+    """Account ``a``'s first transaction, ``ceil(a * n_tx / n_account)``; a + 1's bounds it.
+
+    The inverse of ``account_of``: ``first_tx(a) <= t < first_tx(a + 1)`` exactly when
+    ``account_of(t) == a``. With fewer transactions than accounts some own none.
+    """
+    return (a * n_tx + n_account - 1) // n_account
+
+
+def is_opening(rc: RowContext, t: int) -> bool:
+    n_account, n_tx = rc.n["bank_account"], rc.n["financial_transaction"]
+    return t == first_tx(account_of(t, n_account, n_tx), n_account, n_tx)
+
+
 def tx_entry(rc: RowContext, t: int) -> tuple[_P, int, int]:
     """(purpose, amount in cents > 0, draw) of transaction ``t``: the one source of amounts.
 
-    Each account's first transaction (t < n_account) is its opening deposit.
+    Each account's first transaction is its opening deposit.
     """
     r = rc.draw["financial_transaction"](t)
-    purpose = OPENING if t < rc.n["bank_account"] else PURPOSES[lane(r, 1) % len(PURPOSES)]
+    purpose = OPENING if is_opening(rc, t) else PURPOSES[lane(r, 1) % len(PURPOSES)]
     low, high = purpose[2], purpose[3]
     return purpose, low + lane(r, 2) % (high - low), r
 
@@ -68,7 +91,8 @@ def ledger_cents(rc: RowContext, account: int) -> int:
     if known is not None:
         return int(known)
     total = 0
-    for t in range(account, rc.n["financial_transaction"], rc.n["bank_account"]):
+    n_account, n_tx = rc.n["bank_account"], rc.n["financial_transaction"]
+    for t in range(first_tx(account, n_account, n_tx), first_tx(account + 1, n_account, n_tx)):
         purpose, amount, _ = tx_entry(rc, t)
         total += amount if purpose[0] == "credit" else -amount
     return total
@@ -123,15 +147,13 @@ def financial_transaction(rc: RowContext, t: int, scenario: str | None = None) -
     purpose, amount, r = tx_entry(rc, t)
     n_supplier = rc.n["supplier"]
     supplier_id = rc.refs["supplier"](t % n_supplier) if purpose[4] and n_supplier else None
-    if t < rc.n["bank_account"]:  # opening deposit: first entry of the window
-        booked = rc.as_of - TX_WINDOW
-    else:
-        booked = rc.before(1 + lane(r, 3) % _TX_SPAN_S)
+    opening = purpose is OPENING  # the account's first entry, at the start of the window
+    booked = rc.as_of - TX_WINDOW if opening else rc.before(1 + lane(r, 3) % _TX_SPAN_S)
     return (
         rc.tenant_id,
         rc.ids["financial_transaction"](t),
         rc.mode,
-        rc.refs["bank_account"](t % rc.n["bank_account"]),
+        rc.refs["bank_account"](account_of(t, rc.n["bank_account"], rc.n["financial_transaction"])),
         supplier_id,
         purpose[0],
         cents(amount),

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from psycopg.adapt import PyFormat, Transformer
 from psycopg.postgres import types as pg_types
 from psycopg.pq import Format
@@ -24,8 +26,10 @@ from factories.columnar.ids import feistel_column
 from factories.columnar.installments import _round_half_up
 from factories.columnar.pack import Packer, digit_matrix
 from factories.columnar.transactions import (
+    accounts_of,
     canonical,
     copy_binary,
+    first_txs,
     ledger_balances,
     tx_columns,
 )
@@ -33,7 +37,7 @@ from factories.context import CONTRACT_HALF_DIGITS, RowContext
 from factories.keys import Feistel, entity_key
 from factories.planner import TEST_ONLY_SALT, BatchSpec, generate_batch, plan
 from factories.rows import masked_rows
-from factories.rows.ledger import ledger_cents
+from factories.rows.ledger import account_of, first_tx, ledger_cents
 from factories.spec import DatasetSpec
 from tests.unit.factories.support import GOLDEN_COUNTS, GOLDEN_SALT, golden_spec
 
@@ -85,6 +89,8 @@ SPECS = {
         counts={**GOLDEN_COUNTS, **CREDIT, "installment": 200 * 12}, loan_term_months=12
     ),
     "no-supplier": _big(supplier=0),
+    # Fewer transactions than accounts: some accounts own none, every one is an opening.
+    "sparse-ledger": _big(bank_account=700, financial_transaction=300),
     # A local as_of with microseconds near midnight: dates and times must not drift.
     "late-local-clock": golden_spec(
         as_of=datetime(2026, 6, 30, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=-3)))
@@ -230,3 +236,39 @@ def test_ledger_balances_are_the_row_by_row_sums(name: str) -> None:
     for start, stop in ((0, n), (n // 2, n // 2 + 3), (n - 1, n)):
         expected = [ledger_cents(rc, a) for a in range(start, stop)]
         assert ledger_balances(rc, start, stop).tolist() == expected
+
+
+# 10x the hard caps (bank_account 100,000; financial_transaction 1,000,000).
+@settings(max_examples=300, deadline=None)
+@given(
+    n_account=st.integers(1, 1_000_000),
+    n_tx=st.integers(1, 10_000_000),
+    where=st.floats(0, 1, exclude_max=True),
+)
+def test_account_major_layout_is_a_partition(n_account: int, n_tx: int, where: float) -> None:
+    """Account a owns exactly [first_tx(a), first_tx(a + 1)); columns equal the scalars."""
+    t = int(where * n_tx)
+    a = account_of(t, n_account, n_tx)
+    assert 0 <= a < n_account
+    assert first_tx(a, n_account, n_tx) <= t < first_tx(a + 1, n_account, n_tx)
+    assert first_tx(0, n_account, n_tx) == 0
+    assert first_tx(n_account, n_account, n_tx) == n_tx
+    if n_tx >= n_account:  # every account has its opening deposit
+        assert first_tx(a + 1, n_account, n_tx) - first_tx(a, n_account, n_tx) >= 1
+    ts = np.array([0, t, n_tx - 1], dtype=np.int64)
+    accounts = accounts_of(ts, n_account, n_tx)
+    assert accounts.tolist() == [account_of(int(x), n_account, n_tx) for x in ts]
+    assert first_txs(accounts, n_account, n_tx).tolist() == [
+        first_tx(int(x), n_account, n_tx) for x in accounts
+    ]
+
+
+def test_a_transaction_batch_references_a_contiguous_run_of_accounts() -> None:
+    """What the layout is for: the write path locks each parent of a batch, so a batch
+    of 10,000 bench transactions must reference ~750 accounts, not 10,000."""
+    bench = {"bank_account": 75_000, "financial_transaction": 1_000_000}
+    spec = golden_spec(counts={**GOLDEN_COUNTS, **bench})
+    rc = RowContext(spec, GOLDEN_SALT)
+    cols = tx_columns(rc, 500_000, 510_000)
+    distinct = np.unique(cols.account, axis=0).shape[0]
+    assert distinct <= 10_000 * 75_000 // 1_000_000 + 2

@@ -22,22 +22,22 @@ REPO = Path(__file__).resolve().parents[3]
 
 # SHA-256 of the whole entity generated as one batch (golden_spec, GOLDEN_SALT).
 GOLDEN = {
-    "tenant": "b43d4d7c74fd9bfd91000a537dd97fcf9e262d8f360f8aad5714162595301946",
-    "app_user": "36118c40be22c585b6b8dc5a3a4d6fe4d82fa4a781f0231560148314b0a9ac58",
-    "advisor": "106bc65acb9b14e705b35f282b5897aeca3c47a2216c4b22e12835e7bd3c2ffd",
+    "tenant": "facbcbedb52363709e5b4dbc3f489f2f88d5485b9f38f7970b50cb31188ad816",
+    "app_user": "4d5e8525e8f4d642a1f7493e154f1540ef7584dfaece7c7573b69adbd6a5602c",
+    "advisor": "964eb57b7a08df19e039a9f10bc901a545cfe051e7d81b3358cc3397d9f86e91",
     "account_category": "5a52e42697ba69da8c23b2878098bd8803e4d4e3a37542f243c24e2c076fa9c8",
-    "supplier": "573155101408b0aef60f960bbae9a6abbaceef586dd88430f8e467bf4a963504",
-    "customer": "63e8872b4686099116ba662c79486a99bcb3d919f5f3ab21f51271ebf81a703d",
-    "address": "fa444b528e46a3cafdc6d7100cbb7c659a5a618e9f243179675f3ab2bfec94c9",
-    "bank_account": "b367884d2fac2e3e9efb4e45254783ad1056104024fc2bf4b9d7b4b504229063",
-    "credit_limit": "ce4a9317dc4e37dea769dd2bdb0a7e99ad24eee6b6715815bd65626a62c8e141",
-    "contract": "f7a43a241609e7e125d1f3d6e08c11d874a1e3018fc08d4c4e8e0c371896e8fd",
-    "loan": "b025c6dc391c079cfbcb3f65ae6b6baedad5c014ebbe887e1e81171872435a4f",
-    "installment": "3615faff51d755d5e98b18fd56c8c2740a92ddf9c6b5c88007655a76569c8dc0",
-    "financial_transaction": "3f73d97d5d94a48a967c5f162ad689fc967ea1f08ff6986f631bc1615897a103",
+    "supplier": "e29eb7d3e974e0cb8a6451705ef591cb06fe5f5854774d125d3d2d7f233d670a",
+    "customer": "58df61c1b32e12b85f9b5cd0a51a9a28f23ce1e12b400f0d7c3771401f630fff",
+    "address": "228d4b15a33e04195b249c6ea6b929cedb5c5b2db24546d61eda97eb5c703f1e",
+    "bank_account": "400368c6f7a04a0f61147b1cc4fd4f6225a0a174edd66b614fe547cda6af7454",
+    "credit_limit": "1ccbe52216b0d3eb6d6e4db2903603008bf9784de846ed3f48d86702b83ae30b",
+    "contract": "20b10988d6841a75aa6029704f4c30599375c8ec3905f060111ca4d7aff6d5dd",
+    "loan": "5a1135588230a7f088fa76a81bea8a0336af803d640144e4dbde3807c61a2fc5",
+    "installment": "cbb3cbe6628b9de7474953167c9090ada563029400b12618615227bb19d17668",
+    "financial_transaction": "e910f97033761f76b3d58a2d82d95c356ec5b56e6bbe8e7550697240a29a3b60",
 }
-GOLDEN_DATASET = "614a46b06065c6103a1b31972c394e433b7b1520a053350eb845a911e19d4f67"
-GOLDEN_VERSION = "2026.1"
+GOLDEN_DATASET = "b6454f3a1cb389015962c2c22209e6fb911f9544067ce3ef52166447fb0debbd"
+GOLDEN_VERSION = "2026.2"
 
 _CHILD = """
 import json, sys
