@@ -16,6 +16,7 @@ import psycopg
 
 from factories.digest import combine_folds, dataset_digest
 from factories.planner import plan
+from factories.references import parent_spans
 from factories.spec import GENERATOR_VERSION
 from seedbank.adapters import audit, interrupts
 from seedbank.adapters.dataset_format import refuse_other_format
@@ -273,7 +274,12 @@ def seed_with_celery(w: Wiring, run: RunState) -> None:
         check=lambda: _still_ours(run),
     )
     schedule = Schedule.of(
-        plan(ctx.spec, ctx.manifest.generation.batch_size), ENTITY_PARENTS, ENTITY_ORDER
+        plan(ctx.spec, ctx.manifest.generation.batch_size),
+        ENTITY_PARENTS,
+        ENTITY_ORDER,
+        needs=lambda batch, parent: parent_spans(
+            ctx.spec, batch.entity, parent, batch.start, batch.stop
+        ),
     )
     reporter = progress.current()
     started: dict[str, float] = {}
