@@ -56,6 +56,8 @@ def _dr_target() -> Iterator[None]:
     finally:
         if target and previous is not None:
             os.environ["SEEDBANK_DATABASE_URL"] = previous
+        elif target:  # it was unset: leave it unset, not pointing at the DR target
+            os.environ.pop("SEEDBANK_DATABASE_URL", None)
 
 
 @flow(name="dr_drill", log_prints=False, persist_result=False)
