@@ -80,7 +80,7 @@ conformance: up
 # own Celery workers) beside PostgreSQL's binary-COPY ceiling and a naive factory-boy + ORM
 # peer, each in a scratch database, plus the lifecycle, DR drills, 1-worker runs, a
 # 1-loader ceiling and machine calibrations; the ceiling and both seeds run twice (means
-# judged; --repeat 1 for once). ~21 min on 2 cores. A benchmark, never part of `make test`;
+# judged; --repeat 1 for once). ~12 min on 2 cores (session 7). A benchmark, never part of `make test`;
 # quieter figures when no test suite runs. BENCH_ARGS="--scale 0.1" for a quick look.
 bench: up
 	@. ./.stack/env && $(VENV)/bin/python -m bench.run $(BENCH_ARGS)
