@@ -32,7 +32,7 @@ from factories.columnar.pack import Bytes2D, Ints, Packer, big_endian, table
 from factories.columnar.pack import lanes as lanes_of
 from factories.context import TX_WINDOW, RowContext
 from factories.keys import entity_key, entity_namespace
-from factories.rows.ledger import _TX_SPAN_S, OPENING, PURPOSES
+from factories.rows.ledger import _TX_SPAN_S, OPENING, PURPOSES, account_of, first_tx
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ALL = (*PURPOSES, OPENING)  # code 16 = the opening deposit
@@ -147,23 +147,11 @@ def copy_binary(c: TxColumns) -> bytes:
     return COPY_HEADER + body + COPY_TRAILER
 
 
-def accounts_of(t: Ints, n_account: int, n_tx: int) -> Ints:
-    """``ledger.account_of`` column-wise (the same integers; t * n_account < 2**63)."""
-    out: Ints = t * n_account // n_tx
-    return out
-
-
-def first_txs(a: Ints, n_account: int, n_tx: int) -> Ints:
-    """``ledger.first_tx`` column-wise."""
-    out: Ints = (a * n_tx + n_account - 1) // n_account
-    return out
-
-
 def _accounts(rc: RowContext, t: Ints) -> tuple[Ints, np.ndarray]:
     """Each transaction's account and whether it is that account's opening deposit."""
     n_account, n_tx = rc.n["bank_account"], rc.n["financial_transaction"]
-    account = accounts_of(t, n_account, n_tx)
-    return account, t == first_txs(account, n_account, n_tx)
+    account = account_of(t, n_account, n_tx)
+    return account, t == first_tx(account, n_account, n_tx)
 
 
 def _signed_cents(rc: RowContext, start: int, stop: int) -> Ints:
@@ -183,7 +171,7 @@ def ledger_balances(rc: RowContext, start: int, stop: int) -> Ints:
     """``ledger_cents`` of accounts [start, stop): one contiguous run of transactions,
     its amounts drawn in one pass and summed per account by a cumulative sum."""
     n_account, n_tx = rc.n["bank_account"], rc.n["financial_transaction"]
-    bounds = first_txs(np.arange(start, stop + 1, dtype=np.int64), n_account, n_tx)
+    bounds = first_tx(np.arange(start, stop + 1, dtype=np.int64), n_account, n_tx)
     first, last = int(bounds[0]), int(bounds[-1])
     running = np.zeros(last - first + 1, dtype=np.int64)
     if last > first:

@@ -13,11 +13,16 @@ row, so the write path locks each account about once a run instead of once per b
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar
 
 from factories.context import TX_WINDOW, RowContext, cents
 from factories.keys import lane, luhn_digit
 from factories.rows.parties import DAY, YEAR, Row, advisor_branch
 from factories.spec import MODES
+
+if TYPE_CHECKING:  # the columnar path passes numpy columns; this module imports no numpy
+    import numpy as np
+    from numpy.typing import NDArray
 
 # (kind, description, min cents, max cents, pays a supplier); 16 slots = weights.
 _P = tuple[str, str, int, int, bool]
@@ -49,14 +54,16 @@ PURPOSES: tuple[_P, ...] = (
 )
 OPENING: _P = ("credit", "Depósito inicial", 100_000, 2_000_000, False)
 _TX_SPAN_S = int(TX_WINDOW.total_seconds() - 1)
+_N = TypeVar("_N", int, "NDArray[np.int64]")
 
 
-def account_of(t: int, n_account: int, n_tx: int) -> int:
-    """The account of transaction ``t`` (< ``n_tx``): ``floor(t * n_account / n_tx)``."""
+def account_of(t: _N, n_account: int, n_tx: int) -> _N:
+    """The account of transaction ``t`` (< ``n_tx``): ``floor(t * n_account / n_tx)``;
+    an int, or a numpy column of them (the columnar path: the same integers)."""
     return t * n_account // n_tx
 
 
-def first_tx(a: int, n_account: int, n_tx: int) -> int:
+def first_tx(a: _N, n_account: int, n_tx: int) -> _N:
     """Account ``a``'s first transaction, ``ceil(a * n_tx / n_account)``; a + 1's bounds it.
 
     The inverse of ``account_of``: ``first_tx(a) <= t < first_tx(a + 1)`` exactly when

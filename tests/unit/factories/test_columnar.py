@@ -26,10 +26,8 @@ from factories.columnar.ids import feistel_column
 from factories.columnar.installments import _round_half_up
 from factories.columnar.pack import Packer, digit_matrix
 from factories.columnar.transactions import (
-    accounts_of,
     canonical,
     copy_binary,
-    first_txs,
     ledger_balances,
     tx_columns,
 )
@@ -256,9 +254,9 @@ def test_account_major_layout_is_a_partition(n_account: int, n_tx: int, where: f
     if n_tx >= n_account:  # every account has its opening deposit
         assert first_tx(a + 1, n_account, n_tx) - first_tx(a, n_account, n_tx) >= 1
     ts = np.array([0, t, n_tx - 1], dtype=np.int64)
-    accounts = accounts_of(ts, n_account, n_tx)
+    accounts = account_of(ts, n_account, n_tx)
     assert accounts.tolist() == [account_of(int(x), n_account, n_tx) for x in ts]
-    assert first_txs(accounts, n_account, n_tx).tolist() == [
+    assert first_tx(accounts, n_account, n_tx).tolist() == [
         first_tx(int(x), n_account, n_tx) for x in accounts
     ]
 
