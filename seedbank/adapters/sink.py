@@ -19,6 +19,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.pq import TransactionStatus
 
 from factories.columnar import CopyPayload
 from factories.spec import GENERATOR_VERSION
@@ -121,6 +122,11 @@ class BatchSink:
         transaction: a run whose lock was taken over writes nothing (`LeaseLost`).
         """
         staging, types = self.staging(table, columns)
+        # Outside an outer transaction the staging table is empty (ON COMMIT DELETE ROWS;
+        # an aborted batch's rows are dead): no TRUNCATE, which would give the temp table
+        # a new file and rewrite its pg_class row (a catalogue change and an invalidation
+        # every other backend reads) once per batch.
+        nested = self._conn.info.transaction_status != TransactionStatus.IDLE
         with self._conn.transaction():
             bind_tenant(self._conn, tenant_id)
             if record_checkpoint:
@@ -153,7 +159,7 @@ class BatchSink:
                         " is refused earlier, exit 7): purge the dataset and reseed",
                     )
                 return WriteResult(rows=0, skipped=True)
-            self.copy_rows(staging, table, columns, types, rows)
+            self.copy_rows(staging, table, columns, types, rows, truncate=nested)
             if record_checkpoint:
                 self._insert_checkpoint(tenant_id, len(rows), checkpoint)
         return WriteResult(rows=len(rows), skipped=False)
@@ -165,11 +171,15 @@ class BatchSink:
         columns: Sequence[str],
         types: list[str],
         rows: Sequence[Sequence[Any]] | CopyPayload,
+        *,
+        truncate: bool = True,
     ) -> None:
+        """Stage `rows` and move them into `table`; `truncate=False` when the staging
+        table is known to be empty (a transaction of its own)."""
         cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
         with self._conn.cursor() as cur:
-            # A dry run moves many batches in one transaction: start each from empty.
-            cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(staging)))
+            if truncate:  # a dry run moves many batches in one transaction
+                cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(staging)))
             copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
                 sql.Identifier(staging), cols
             )
