@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sys
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from psycopg.conninfo import conninfo_to_dict
 from pydantic import (
     AliasChoices,
     Field,
+    IPvAnyAddress,
     SecretStr,
     ValidationError,
     field_validator,
@@ -109,6 +111,10 @@ class Settings(BaseSettings):
     worker_metrics_port: int | None = Field(
         default=None, ge=1, le=65535, validation_alias="SEEDBANK_WORKER_METRICS_PORT"
     )
+    worker_metrics_addr: IPvAnyAddress = Field(
+        default=IPv4Address("127.0.0.1"), validation_alias="SEEDBANK_WORKER_METRICS_ADDR"
+    )
+    """Where a worker's /metrics listens: loopback locally, 0.0.0.0 in a pod (scraped)."""
     pushgateway_url: str | None = Field(default=None, validation_alias="SEEDBANK_PUSHGATEWAY_URL")
     api_base_url: str | None = Field(default=None, validation_alias="SEEDBANK_API_BASE_URL")
     api_token: SecretStr | None = Field(default=None, validation_alias="SEEDBANK_API_TOKEN")

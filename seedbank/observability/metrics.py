@@ -66,7 +66,7 @@ RATE_CAP_RPM = Gauge(
 )
 
 
-def serve(port: int, extra: Iterable[Collector] = ()) -> None:
+def serve(port: int, extra: Iterable[Collector] = (), *, addr: str = "127.0.0.1") -> None:
     """Expose /metrics on `port`; with PROMETHEUS_MULTIPROC_DIR set (a prefork Celery
     worker), the figures of every pool process are aggregated. `extra` collectors
     (the status gauges) are read at each scrape."""
@@ -76,4 +76,4 @@ def serve(port: int, extra: Iterable[Collector] = ()) -> None:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     for collector in extra:
         registry.register(collector)
-    start_http_server(port, addr="127.0.0.1", registry=registry)
+    start_http_server(port, addr=addr, registry=registry)

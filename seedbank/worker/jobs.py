@@ -94,7 +94,7 @@ def _serve_metrics(**_: Any) -> None:
     """The worker's main process exposes /metrics for all its pool processes."""
     port = _SETTINGS.worker_metrics_port
     if port:
-        metrics.serve(port, extra=[StatusCollector()])
+        metrics.serve(port, extra=[StatusCollector()], addr=str(_SETTINGS.worker_metrics_addr))
 
 
 @worker_ready.connect  # type: ignore[untyped-decorator]

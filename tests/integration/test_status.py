@@ -274,15 +274,16 @@ def test_the_status_gauges_say_down_instead_of_failing_the_scrape(
     assert _samples(StatusCollector(Settings)) == {("seedbank_status_up", ()): 0}
 
 
+@pytest.mark.parametrize("addr", ["127.0.0.1", "0.0.0.0"])  # noqa: S104 - as in a pod
 def test_the_worker_metrics_endpoint_serves_the_status_gauges(
-    tenant: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    addr: str, tenant: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What `seedbank.worker.jobs` starts: the prefork aggregate plus the status gauges."""
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    metrics.serve(port, extra=[StatusCollector(Settings)])
+    metrics.serve(port, extra=[StatusCollector(Settings)], addr=addr)
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
         body = response.read().decode()
     assert "seedbank_status_up 1.0" in body

@@ -14,6 +14,7 @@ import yaml
 
 from seedbank.cli import app
 from seedbank.services.postsync import CANCEL_GRACE_S
+from seedbank.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 KUBE = REPO / "deployments" / "kubernetes"
@@ -159,6 +160,30 @@ def test_celery_probe_pings_its_own_worker_by_node_name(cls: str) -> None:
         assert "celery -A seedbank.worker.celery_app inspect ping" in command
         assert f'-d "{cls}@$HOSTNAME"' in command
     assert pod["terminationGracePeriodSeconds"] >= 60  # warm shutdown of running batches
+
+
+@pytest.mark.parametrize("cls", ["baseline", "heavy"])
+def test_celery_workers_serve_metrics_prometheus_can_scrape(
+    cls: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The alerts read the status gauges at each scrape of a worker (docs/observability.md):
+    the port is set, listens beyond loopback, is declared and annotated, and the prefork
+    pool's figures meet in a writable shared directory."""
+    template = _one("Deployment", f"celery-{cls}")["spec"]["template"]
+    (container,) = template["spec"]["containers"]
+    env = {item["name"]: item["value"] for item in container["env"]}
+    port = {p["name"]: p["containerPort"] for p in container["ports"]}["metrics"]
+    annotations = template["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert annotations["prometheus.io/port"] == env["SEEDBANK_WORKER_METRICS_PORT"] == str(port)
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in template["spec"]["volumes"]}
+    assert "emptyDir" in volumes[mounts[env["PROMETHEUS_MULTIPROC_DIR"]]]
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    read = Settings()  # the values the worker will read are valid settings
+    assert read.worker_metrics_port == port
+    assert str(read.worker_metrics_addr) == "0.0.0.0"  # noqa: S104 - a pod's scrape target
 
 
 def test_credentials_come_only_from_secrets_referenced_by_name() -> None:

@@ -36,6 +36,7 @@ VARIABLES = [
     "SEEDBANK_TENANT_CONCURRENCY",
     "SEEDBANK_WORKER_DATABASES",
     "SEEDBANK_WORKER_METRICS_PORT",
+    "SEEDBANK_WORKER_METRICS_ADDR",
     "SEEDBANK_PUSHGATEWAY_URL",
     "SEEDBANK_API_BASE_URL",
     "SEEDBANK_ENV_NAME",
@@ -106,6 +107,8 @@ def test_an_slo_must_be_a_finite_positive_number(value: str) -> None:
         ("SEEDBANK_TENANT_CONCURRENCY", "abc"),
         ("SEEDBANK_WORKER_DATABASES", "(unclosed"),
         ("SEEDBANK_BROKER_URL", "garbage"),
+        ("SEEDBANK_WORKER_METRICS_ADDR", "0.0.0.0.0"),
+        ("SEEDBANK_WORKER_METRICS_ADDR", "metrics.example.com"),
     ],
 )
 def test_importing_the_worker_never_tracebacks_on_a_bad_setting(variable: str, value: str) -> None:
