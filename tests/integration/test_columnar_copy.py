@@ -4,16 +4,14 @@ read-back fold equals the generator's fold (issue 17)."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
 import psycopg
 from psycopg import sql
 
 from factories.columnar import COLUMNAR, CopyPayload, encoded_batch
 from factories.planner import generate_batch, plan
-from seedbank.adapters.sink import BatchSink, Checkpoint
+from seedbank.adapters.sink import BatchSink
 from seedbank.gates.stored_fold import fold_from_word_sums, fold_select
+from tests.support.checkpoints import checkpoint_of
 from tests.support.databases import ScratchDatabase
 from tests.unit.factories.support import GOLDEN_COUNTS, GOLDEN_SALT, golden_spec
 
@@ -37,19 +35,7 @@ def test_columnar_batches_store_the_rows_the_generator_folded(database: ScratchD
                 table=batch.entity,
                 columns=made.columns,
                 rows=made.rows,
-                checkpoint=Checkpoint(
-                    run_id=uuid.uuid4(),
-                    env=spec.env,
-                    mode=spec.mode,
-                    entity=batch.entity,
-                    batch_start=batch.start,
-                    batch_stop=batch.stop,
-                    digest=made.digest,
-                    salt_version=1,
-                    manifest_digest=spec.manifest_digest,
-                    expires_at=None,
-                    created_at=datetime.now(UTC),
-                ),
+                checkpoint=checkpoint_of(spec, batch, made.digest),
                 record_checkpoint=False,
             )
             assert written.rows == batch.stop - batch.start

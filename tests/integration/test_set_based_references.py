@@ -5,9 +5,6 @@ until it commits, as the triggers would lock them."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
 import psycopg
 import pytest
 from psycopg import sql
@@ -17,26 +14,11 @@ from factories.planner import GeneratedBatch, generate_batch, plan
 from factories.spec import DatasetSpec
 from seedbank.adapters.postgres import bind_tenant
 from seedbank.adapters.references import foreign_keys
-from seedbank.adapters.sink import BatchSink, Checkpoint
+from seedbank.adapters.sink import BatchSink
 from seedbank.domain.errors import SeedingFailed
+from tests.support.checkpoints import checkpoint_of
 from tests.support.databases import ScratchDatabase
 from tests.unit.factories.support import GOLDEN_COUNTS, GOLDEN_SALT, golden_spec
-
-
-def _checkpoint(spec: DatasetSpec, entity: str, start: int, stop: int) -> Checkpoint:
-    return Checkpoint(
-        run_id=uuid.uuid4(),
-        env=spec.env,
-        mode=spec.mode,
-        entity=entity,
-        batch_start=start,
-        batch_stop=stop,
-        digest="0" * 64,
-        salt_version=1,
-        manifest_digest=spec.manifest_digest,
-        expires_at=None,
-        created_at=datetime.now(UTC),
-    )
 
 
 def _write_until(
@@ -57,7 +39,7 @@ def _write_until(
             table=batch.entity,
             columns=made.columns,
             rows=made.rows,
-            checkpoint=_checkpoint(spec, batch.entity, batch.start, batch.stop),
+            checkpoint=checkpoint_of(spec, batch),
             record_checkpoint=False,
         )
     return held
@@ -81,7 +63,7 @@ def test_a_batch_whose_parents_are_missing_is_refused_whole(
                 table=batch.entity,
                 columns=made.columns,
                 rows=made.rows,
-                checkpoint=_checkpoint(spec, batch.entity, batch.start, batch.stop),
+                checkpoint=checkpoint_of(spec, batch),
                 record_checkpoint=False,
             )
         if set_based:

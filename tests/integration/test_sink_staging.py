@@ -5,8 +5,8 @@ exactly their own rows."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 from psycopg import sql
@@ -14,7 +14,8 @@ from psycopg import sql
 from factories.planner import GeneratedBatch, generate_batch, plan
 from factories.spec import DatasetSpec
 from seedbank.adapters.postgres import bind_tenant
-from seedbank.adapters.sink import BatchSink, Checkpoint
+from seedbank.adapters.sink import BatchSink
+from tests.support.checkpoints import checkpoint_of
 from tests.support.databases import ScratchDatabase
 from tests.unit.factories.support import GOLDEN_SALT, golden_spec
 
@@ -35,26 +36,29 @@ def _batches(spec: DatasetSpec, entity: str) -> list[GeneratedBatch]:
 
 
 def _write(sink: BatchSink, spec: DatasetSpec, made: GeneratedBatch) -> int:
+    checkpoint = checkpoint_of(spec, made.batch, made.digest)
     return sink.write(
         tenant_id=spec.tenant_id,
         table=made.batch.entity,
         columns=made.columns,
         rows=made.rows,
-        checkpoint=Checkpoint(
-            run_id=uuid.uuid4(),
-            env=spec.env,
-            mode=spec.mode,
-            entity=made.batch.entity,
-            batch_start=made.batch.start,
-            batch_stop=made.batch.stop,
-            digest=made.digest,
-            salt_version=1,
-            manifest_digest=spec.manifest_digest,
-            expires_at=None,
-            created_at=datetime.now(UTC),
-        ),
+        checkpoint=checkpoint,
         record_checkpoint=False,
     ).rows
+
+
+@contextmanager
+def _customers(
+    database: ScratchDatabase, tenant: str
+) -> Iterator[tuple[psycopg.Connection, BatchSink, DatasetSpec, GeneratedBatch, GeneratedBatch]]:
+    """A sink with every parent of the customers written, and two customer batches."""
+    spec = golden_spec(tenant=tenant)
+    *parents, first, second = _batches(spec, "customer")
+    with psycopg.connect(database.app_url) as conn:
+        sink = BatchSink(conn)
+        for made in parents:
+            _write(sink, spec, made)
+        yield conn, sink, spec, first, second
 
 
 def _stored(conn: psycopg.Connection, spec: DatasetSpec, table: str) -> int:
@@ -77,12 +81,7 @@ def _staging_file(conn: psycopg.Connection, table: str) -> int:
 def test_batches_of_their_own_transactions_keep_the_staging_file(
     database: ScratchDatabase,
 ) -> None:
-    spec = golden_spec(tenant="staging-own")
-    *parents, first, second = _batches(spec, "customer")
-    with psycopg.connect(database.app_url) as conn:
-        sink = BatchSink(conn)
-        for made in parents:
-            _write(sink, spec, made)
+    with _customers(database, "staging-own") as (conn, sink, spec, first, second):
         assert _write(sink, spec, first) == BATCH
         before = _staging_file(conn, "customer")
         conn.commit()  # the read above opened a transaction; the worker's batches have none
@@ -94,13 +93,8 @@ def test_batches_of_their_own_transactions_keep_the_staging_file(
 def test_batches_sharing_one_transaction_move_only_their_own_rows(
     database: ScratchDatabase,
 ) -> None:
-    spec = golden_spec(tenant="staging-shared")
-    *parents, first, second = _batches(spec, "customer")
-    with psycopg.connect(database.app_url) as conn:
-        sink = BatchSink(conn)
+    with _customers(database, "staging-shared") as (conn, sink, spec, first, second):
         with conn.transaction(force_rollback=True):  # as a dry run writes
-            for made in parents:
-                _write(sink, spec, made)
             assert _write(sink, spec, first) == BATCH
             # Left in staging, the first batch's rows would collide on the primary key.
             assert _write(sink, spec, second) == BATCH
@@ -111,12 +105,7 @@ def test_batches_sharing_one_transaction_move_only_their_own_rows(
 def test_a_batch_after_an_aborted_one_moves_only_its_own_rows(
     database: ScratchDatabase,
 ) -> None:
-    spec = golden_spec(tenant="staging-aborted")
-    *parents, first, second = _batches(spec, "customer")
-    with psycopg.connect(database.app_url) as conn:
-        sink = BatchSink(conn)
-        for made in parents:
-            _write(sink, spec, made)
+    with _customers(database, "staging-aborted") as (conn, sink, spec, first, second):
         staging, types = sink.staging("customer", first.columns)
         try:
             with conn.transaction():
