@@ -39,6 +39,9 @@ STALL_SAMPLES = 8
 batches have landed it is STALL_FACTOR times the slowest of the recent ones, at least
 STALL_FLOOR_S and at most the configured stall time, so a killed worker's batches are
 re-sent within seconds of when they should have landed, not after a fixed minute."""
+START_PATIENCE_S = 20.0
+"""How long a run waits at its start for a worker to answer: a worker reconnecting after
+a broker blip answers once its back-off ends (2 + 4 + 6 s), not within one 2-s ask."""
 POLL_S = 0.05
 """Result polling tick: a window of ≤ 32 batches costs ≤ 32 Redis GETs per tick."""
 
@@ -78,8 +81,10 @@ class Dispatcher:
         window: int = 16,
         deadline: datetime | None = None,
         check: Callable[[], None] | None = None,
+        start_patience_s: float = START_PATIENCE_S,
     ) -> None:
         self._app = app
+        self._start_patience_s = start_patience_s
         self._check = check  # the run lock's `check`: stop as soon as the lease is lost
         self._target = target
         self._window = window
@@ -93,12 +98,18 @@ class Dispatcher:
         self._deadline = deadline
 
     def ensure_consumers(self) -> None:
-        """Ask every worker to consume this run's queue; fail closed when none answers."""
-        if not self._ask_consumers():
-            raise SeedingFailed(
-                f"no Celery worker answered to consume {self._target.queue}",
-                fix="start the workers with `make up`; nothing was written",
-            )
+        """Ask every worker to consume this run's queue; fail closed when none has answered
+        within the start patience (each ask waits 2 s for a reply)."""
+        give_up_at = time.monotonic() + self._start_patience_s
+        while not self._ask_consumers():
+            if time.monotonic() >= give_up_at:
+                raise SeedingFailed(
+                    f"no Celery worker answered within {self._start_patience_s:.0f} s to"
+                    f" consume {self._target.queue}",
+                    fix="start the workers with `make up`; nothing was written",
+                )
+            log.warning("no Celery worker answered yet; asking again", queue=self._target.queue)
+            time.sleep(0.5)
 
     def _ask_consumers(self) -> bool:
         try:
