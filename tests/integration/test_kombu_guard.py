@@ -33,3 +33,26 @@ def test_a_disconnected_channel_with_an_unacked_delivery_closes_and_keeps_it() -
         assert again is not None
         assert again.payload == {"batch": 1}
         channel.queue_delete(name)
+
+
+def test_an_ack_without_a_connection_keeps_the_message_for_redelivery() -> None:
+    """A batch that finished during a broker outage acks its message (late acks): the
+    worker lives on and the message comes back after its visibility timeout."""
+    name = f"guard-ack-{uuid.uuid4().hex[:10]}"
+    queue = Queue(name, Exchange(name, type="direct"), routing_key=name)  # type: ignore[no-untyped-call]
+    with Connection(URL) as conn:  # type: ignore[no-untyped-call]
+        channel = conn.channel()
+        conn.Producer(channel=channel).publish(
+            {"batch": 2}, exchange=queue.exchange, routing_key=name, declare=[queue]
+        )
+        message = channel.basic_get(name, no_ack=False)
+        assert message is not None
+        channel.connection.client = None  # what the broker's drop leaves behind
+        channel.basic_ack(message.delivery_tag)  # unguarded: AttributeError, worker stops
+    with Connection(URL, transport_options={"visibility_timeout": 0}) as conn:  # type: ignore[no-untyped-call]
+        channel = conn.channel()
+        channel.qos.restore_visible(num=1000)
+        again = channel.basic_get(name, no_ack=True)
+        assert again is not None
+        assert again.payload == {"batch": 2}
+        channel.queue_delete(name)
