@@ -150,12 +150,23 @@ def environ(values: dict[str, str]) -> Iterator[None]:
 
 def run_cli(argv: list[str], env: dict[str, str] | None = None) -> Outcome:
     """`seed_data argv` in this process, with a terminal's strict UTF-8 stdout."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings  # noqa: PLC0415
+
     from seedbank.cli import main  # noqa: PLC0415  lazy: only when used
 
+    values = {**UNREACHABLE, **(env or {})}
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
     err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace")
     started = time.monotonic()
-    with environ({**UNREACHABLE, **(env or {})}), redirect_stdout(out), redirect_stderr(err):
+    # Prefect reads its settings once, at its first import in the process: an earlier test
+    # that imported it under the real stack's env would let a valid vector start a flow run
+    # on the shared Prefect server. Its settings context follows the fuzz env instead.
+    with (
+        environ(values),
+        temporary_settings(updates={PREFECT_API_URL: values["PREFECT_API_URL"]}),
+        redirect_stdout(out),
+        redirect_stderr(err),
+    ):
         code = main(argv)
     seconds = time.monotonic() - started
     texts = []
