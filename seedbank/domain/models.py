@@ -44,17 +44,27 @@ def _instant() -> datetime:
     return Field(sa_column=Column(DateTime(timezone=True), nullable=False))  # type: ignore[no-any-return]
 
 
-def _fk(table: str, columns: str, parent: str) -> tuple[ForeignKeyConstraint, Index]:
+def _fk(
+    table: str, columns: str, parent: str, *, nullable: bool = False
+) -> tuple[ForeignKeyConstraint, Index]:
     """Composite foreign key ``(tenant_id, <columns>) -> parent(tenant_id, id)`` and the
     index of its referencing columns (PostgreSQL makes none: without it, deleting a
-    parent row scans the child table; migration 0004)."""
+    parent row scans the child table; migration 0004). A nullable reference indexes its
+    non-NULL rows only: the delete check never looks for NULL, and the NULLs of every
+    row that references nothing would pile up on one key that all writers append to
+    (migration 0008)."""
     return (
         ForeignKeyConstraint(
             ["tenant_id", columns],
             [f"{parent}.tenant_id", f"{parent}.id"],
             name=f"fk_{columns}_{parent}",
         ),
-        Index(f"ix_{table}_{columns}", "tenant_id", columns),
+        Index(
+            f"ix_{table}_{columns}",
+            "tenant_id",
+            columns,
+            postgresql_where=text(f"{columns} IS NOT NULL") if nullable else None,
+        ),
     )
 
 
@@ -232,7 +242,7 @@ class FinancialTransaction(TenantScoped, table=True):
     __tablename__ = "financial_transaction"
     __table_args__ = (
         *_fk("financial_transaction", "account_id", "bank_account"),
-        *_fk("financial_transaction", "supplier_id", "supplier"),
+        *_fk("financial_transaction", "supplier_id", "supplier", nullable=True),
     )
     account_id: uuid.UUID
     supplier_id: uuid.UUID | None = None

@@ -152,4 +152,4 @@ def test_read_only_role_cannot_write(seeded: ScratchDatabase) -> None:
 def test_migrations_are_idempotent(seeded: ScratchDatabase) -> None:
     upgrade(seeded.admin_url)
     with psycopg.connect(seeded.admin_url) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0007",)
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0008",)
