@@ -4,12 +4,14 @@ Components: the bench's Celery worker tree; the PostgreSQL backends serving the 
 scratch database (named in their process title); the bench's other descendants (the
 `seed_data` CLI and its flow, or the ceiling's loaders); and the rest of the machine
 (PostgreSQL's shared background processes, the stack's services, other users' load).
-Processes are sampled every 0.5 s, in one pass over the process table (a process's command
-line is read once, a PostgreSQL process's until it names its database): the sampler runs
-on the same cores as the run it measures, and at 0.25 s with a command-line read per
-process per sample it cost ~0.1 core, 5 % of a CPU-bound 2-worker run. A backend that
-starts and ends between two samples is missed, so the backends' figure is a lower bound
-(the sink keeps one per worker).
+Processes are sampled every 0.5 s. The process table is kept between samples: a sample
+lists /proc and reads the parent and name of the new processes only (a PostgreSQL
+process's command line until it names its database), then the CPU times of the processes
+placed in a component. The sampler runs on the same cores as the run it measures: at
+0.25 s with a command-line read per process per sample it cost ~0.1 core, 5 % of a
+CPU-bound 2-worker run; a full pass over the table every 0.5 s still cost 0.02 core, this
+~0.005. A backend that starts and ends between two samples is missed, so the backends'
+figure is a lower bound (the sink keeps one per worker).
 """
 
 from __future__ import annotations
@@ -98,6 +100,8 @@ class ComponentSampler(threading.Thread):
         self._before = True
         self._series: list[tuple[float, ComponentCpu]] = []
         """(wall clock, core-s so far) per sample: what any window of the phase used."""
+        self._table: dict[int, tuple[int, psutil.Process]] = {}
+        """Every process seen alive at the last sample: its parent id and handle."""
 
     def __enter__(self) -> ComponentSampler:
         self._sample()
@@ -147,25 +151,38 @@ class ComponentSampler(threading.Thread):
             self._sample()
 
     def _sample(self) -> None:
-        parent: dict[int, int] = {}
-        procs: dict[int, psutil.Process] = {}
-        for proc in psutil.process_iter(["ppid", "name"]):
-            procs[proc.pid], parent[proc.pid] = proc, proc.info.get("ppid") or 0
-            if proc.pid not in self._settled and proc.pid not in self._backends:
-                self._classify(proc)
-        workers = _descendants(self._worker_pid, parent)
-        for pid in workers:
-            self._note("workers", procs[pid])
-        for pid in _descendants(os.getpid(), parent) - workers - {os.getpid()}:
-            self._note("flow", procs[pid])
-        for pid in self._backends & procs.keys():
-            self._note("postgres", procs[pid])
+        for name, procs in self._placed().items():
+            for proc in procs:
+                self._note(name, proc)
         self._series.append((time.time(), self._so_far()))
 
+    def _placed(self) -> dict[str, list[psutil.Process]]:
+        """The processes of each component now (new ones read once, gone ones dropped)."""
+        alive = set(psutil.pids())
+        for pid in self._table.keys() - alive:
+            del self._table[pid]
+        for pid in alive - self._table.keys():
+            try:
+                proc = psutil.Process(pid)
+                self._table[pid] = (proc.ppid(), proc)
+                if proc.name() != "postgres":
+                    self._settled.add(pid)
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+        for pid, (_, proc) in self._table.items():
+            if pid not in self._settled and pid not in self._backends:
+                self._classify(proc)
+        parent = {pid: ppid for pid, (ppid, _) in self._table.items()}
+        workers = _descendants(self._worker_pid, parent)
+        flow = _descendants(os.getpid(), parent) - workers - {os.getpid()}
+        backends = self._backends & parent.keys()
+        return {
+            name: [self._table[pid][1] for pid in pids]
+            for name, pids in (("workers", workers), ("flow", flow), ("postgres", backends))
+        }
+
     def _classify(self, proc: psutil.Process) -> None:
-        if proc.info.get("name") != "postgres":
-            self._settled.add(proc.pid)
-            return
+        """A PostgreSQL process: this phase's backend, another's, or not titled yet."""
         try:
             title = " ".join(proc.cmdline())
         except (psutil.NoSuchProcess, psutil.AccessDenied):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from celery import Celery
 
 from seedbank.worker import kombu_guard
+from seedbank.worker.results import backend_url
 
 kombu_guard.install()
 
@@ -17,9 +18,13 @@ DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
 
 
 def make_app(broker_url: str) -> Celery:
-    """A Celery app on `broker_url` (also the result backend), configured as below."""
+    """A Celery app on `broker_url` (also the result backend, `seedbank.worker.results`),
+    configured as below."""
     celery = Celery(
-        "seedbank", broker=broker_url, backend=broker_url, include=["seedbank.worker.jobs"]
+        "seedbank",
+        broker=broker_url,
+        backend=backend_url(broker_url),
+        include=["seedbank.worker.jobs"],
     )
     celery.conf.update(CONFIG)
     return celery

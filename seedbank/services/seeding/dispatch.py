@@ -43,7 +43,22 @@ START_PATIENCE_S = 20.0
 """How long a run waits at its start for a worker to answer: a worker reconnecting after
 a broker blip answers once its back-off ends (2 + 4 + 6 s), not within one 2-s ask."""
 POLL_S = 0.05
-"""Result polling tick: a window of ≤ 32 batches costs ≤ 32 Redis GETs per tick."""
+"""Result polling tick while the window is not full: a completion may release batches
+that wait on it (the schedule), or end the stage; one tick is one Redis MGET."""
+POLL_FULL_S = 0.25
+"""The longest tick, once the window is full and the workers have batches queued: a
+completion then only frees a slot. At 20 ticks a second the flow's MGETs took ~0.03 of
+the two cores a 2-worker run needs (py-spy: most of the flow's CPU was the tick)."""
+REFILL_SHARE = 4
+"""A full-window tick lasts while at most window / REFILL_SHARE batches land (at the
+measured rate), so the queue the workers draw from never runs dry between two ticks."""
+
+
+def tick_seconds(window: int, in_flight: int, landed_per_s: float | None) -> float:
+    """How long to wait before looking for results again (see POLL_S, POLL_FULL_S)."""
+    if in_flight < window or not landed_per_s:
+        return POLL_S
+    return min(POLL_FULL_S, max(POLL_S, window / REFILL_SHARE / landed_per_s))
 
 
 @dataclass
@@ -93,8 +108,9 @@ class Dispatcher:
         self._asked_at = -1e9
         self._stall_s = stall_s
         self._latencies: deque[float] = deque(maxlen=64)
+        self._landed: deque[float] = deque(maxlen=32)  # when recent batches landed
         self._expires_s = expires_s
-        self._outstanding: list[AsyncResult] = []
+        self._outstanding: dict[str, AsyncResult] = {}  # sent, not yet seen finished
         self._deadline = deadline
 
     def ensure_consumers(self) -> None:
@@ -143,7 +159,7 @@ class Dispatcher:
                     raise _broker_down(exc) from None
                 time.sleep(0.5 * (attempt + 1))
             else:
-                self._outstanding.append(result)
+                self._outstanding[result.id] = result
                 return result
         raise AssertionError("unreachable")
 
@@ -171,7 +187,7 @@ class Dispatcher:
                 pending.append(item)
             if not pending:
                 break
-            time.sleep(POLL_S)
+            time.sleep(tick_seconds(self._window, len(pending), self.landed_per_s()))
             check_deadline(self._deadline)
             if self._check is not None:
                 self._check()
@@ -182,7 +198,8 @@ class Dispatcher:
                 if outcome is None:
                     still.append(item)
                     continue
-                self._latencies.append(time.monotonic() - item.sent_at)
+                self._landed.append(time.monotonic())
+                self._latencies.append(self._landed[-1] - item.sent_at)
                 done.append(outcome)
                 on_done(outcome)
                 schedule.complete(item.batch)
@@ -191,10 +208,10 @@ class Dispatcher:
             raise AssertionError("the schedule ended with entities never released")
         return done
 
-    def _settled(self, results: list[AsyncResult]) -> set[str] | None:
-        """Ids of the results that have finished, read in one round trip (a Redis MGET of
-        their meta keys) instead of one GET each: ~140 µs of the flow's CPU per result and
-        tick before. None when the backend cannot (each result is then asked itself)."""
+    def _settled(self, results: list[AsyncResult]) -> dict[str, dict[str, Any]] | None:
+        """The stored meta of each result that has finished (SUCCESS or FAILURE), read in
+        one round trip (a Redis MGET of their meta keys) instead of a GET for its state and
+        another for its value. None when the backend cannot (each result is then asked)."""
         backend = self._app.backend
         mget = getattr(backend, "mget", None)
         key_for = getattr(backend, "get_key_for_task", None)
@@ -204,19 +221,27 @@ class Dispatcher:
             values = mget([key_for(r.id) for r in results])
         except (KombuOperationalError, RedisError, OSError) as exc:
             raise _broker_down(exc) from None
-        done: set[str] = set()
+        done: dict[str, dict[str, Any]] = {}
         for result, value in zip(results, values, strict=True):
             if value is not None:
                 meta = backend.decode_result(value)
                 if meta.get("status") in ("SUCCESS", "FAILURE"):
-                    done.add(result.id)
+                    done[result.id] = meta
+                    self._outstanding.pop(result.id, None)  # nothing left to revoke
         return done
 
-    def _poll(self, item: _Pending, settled: set[str] | None = None) -> dict[str, Any] | None:
+    def _poll(
+        self, item: _Pending, settled: dict[str, dict[str, Any]] | None = None
+    ) -> dict[str, Any] | None:
         try:
             for result in item.results:
-                if settled is not None and result.id not in settled:
-                    continue  # still pending or started: nothing to ask the backend
+                if settled is not None:
+                    meta = settled.get(result.id)
+                    if meta is None:
+                        continue  # still pending or started
+                    if meta["status"] == "SUCCESS":
+                        return dict(meta["result"])
+                    raise _as_error(meta["result"], item.batch)  # decoded: the exception
                 if result.state == "SUCCESS":
                     value = result.get(timeout=1, propagate=False)
                     return dict(value)
@@ -237,6 +262,13 @@ class Dispatcher:
             item.results.append(self._send(item.batch))
             item.sent_at = time.monotonic()
         return None
+
+    def landed_per_s(self) -> float | None:
+        """Batches landed per second over the recent ones; None until there are some."""
+        if len(self._landed) < 2:
+            return None
+        span = time.monotonic() - self._landed[0]
+        return (len(self._landed) - 1) / span if span > 0 else None
 
     def stall_wait(self) -> float:
         """Seconds after which an unanswered batch is sent again (see STALL_FACTOR)."""
@@ -268,7 +300,9 @@ class Dispatcher:
         log.warning("no Celery worker answered; asking again at the next stall")
 
     def revoke_outstanding(self) -> None:
-        for result in self._outstanding:
+        """Revoke every job not seen finished (a re-sent batch's twin, or all of them when
+        the run stops early): only those are asked, not each job the run sent."""
+        for result in self._outstanding.values():
             if not result.ready():
                 try:
                     result.revoke()
