@@ -72,7 +72,8 @@ def _framed(
 
     A uuid's frame is constant and a string's length is its octet length, so both are
     inline; other payloads are text whose length is only known once built: they are
-    computed once per row in a LATERAL subquery (`x.<slot>`) rather than twice.
+    computed once per row, as columns of the subquery the rows come from (`t.<slot>`),
+    rather than twice.
     """
     col = sql.Identifier(column)
     if isinstance(kind, Uuid):
@@ -86,7 +87,7 @@ def _framed(
         )
         return frame.format(c=col), None
     payload = sql.SQL("{} AS {}").format(_payload(column, kind), sql.Identifier(slot))
-    ref = sql.Identifier("x", slot)
+    ref = sql.Identifier("t", slot)
     return sql.SQL("int4send(length({p})) || {p}").format(p=ref), payload
 
 
@@ -95,7 +96,7 @@ def _row_parts(entity: str, *, utf8: bool) -> tuple[sql.Composable, list[sql.Com
     fields: list[sql.Composable] = []
     payloads: list[sql.Composable] = []
     for i, c in enumerate(model.__table__.columns):  # type: ignore[attr-defined]
-        framed, payload = _framed(c.name, c.type, f"p{i}", utf8=utf8)
+        framed, payload = _framed(c.name, c.type, f"_fold_p{i}", utf8=utf8)
         if c.nullable:
             framed = sql.SQL("coalesce({}, {})").format(framed, _NULL)
         fields.append(framed)
@@ -108,13 +109,15 @@ def fold_select(entity: str, where: sql.Composable, *, utf8: bool = False) -> sq
     """count(*) and the word sums of the rows of `entity` matching `where`; `utf8` only on a
     UTF8 server inside `UTF8_SETTINGS` (module docstring)."""
     row_bytes, payloads = _row_parts(entity, utf8=utf8)
-    lateral: sql.Composable = sql.SQL("")
-    if payloads:
-        # OFFSET 0 keeps each subquery whole: flattened, its expressions would be copied
-        # into every reference (a payload built twice, a row digested once per word).
-        lateral = sql.SQL(" CROSS JOIN LATERAL (SELECT {} OFFSET 0) AS x").format(
-            sql.SQL(", ").join(payloads)
-        )
+    # Each payload is a column of the subquery the rows come from: built once per row
+    # (a LATERAL subquery per row cost ~0.15 us more a transaction row, measured). OFFSET
+    # 0 keeps each subquery whole: flattened, its expressions would be copied into every
+    # reference (a payload built twice, a row digested once per word).
+    rows = sql.SQL("(SELECT *{} FROM {} WHERE {} OFFSET 0)").format(
+        sql.SQL("").join(sql.SQL(", {}").format(p) for p in payloads),
+        sql.Identifier(entity),
+        where,
+    )
     offsets = [sum(WORD_BYTES[:i]) for i in range(WORDS)]
     words = sql.SQL(", ").join(
         sql.SQL("coalesce(sum(substring(b FROM {} FOR {})::bit({})::bigint), 0)").format(
@@ -124,8 +127,8 @@ def fold_select(entity: str, where: sql.Composable, *, utf8: bool = False) -> sq
     )
     return sql.SQL(
         "SELECT count(*), {} FROM (SELECT ('x' || encode(sha256({}), 'hex'))::bit(256) AS b"
-        " FROM {} AS t{} WHERE {} OFFSET 0) AS d"
-    ).format(words, row_bytes, sql.Identifier(entity), lateral, where)
+        " FROM {} AS t OFFSET 0) AS d"
+    ).format(words, row_bytes, rows)
 
 
 def fold_from_word_sums(sums: Sequence[int]) -> int:
