@@ -179,6 +179,28 @@ def test_raw_pii_in_free_text_is_found_by_the_scan(seeded: Seeded) -> None:
     assert "91234" not in json.dumps(results["pii"].as_dict())
 
 
+def test_raw_pii_in_another_dataset_fails_pii_though_this_one_is_digest_proven(
+    seeded: Seeded,
+) -> None:
+    """The scan of the tenant's other datasets runs whatever the digest proves (it runs
+    first, while the read-back folds): a raw phone in a `load` row is found."""
+    tx = one_id(seeded, "SELECT id FROM financial_transaction WHERE tenant_id = %s LIMIT 1")
+    other = str(uuid.uuid4())
+    results = gates(
+        seeded,
+        "INSERT INTO financial_transaction SELECT tenant_id, "
+        f"'{other}', 'load', account_id, supplier_id, kind, amount,"
+        " 'PIX para +55 11 91234-5678', booked_at FROM financial_transaction"
+        f" WHERE id = '{tx}'",
+    )
+    pii = results["pii"]
+    assert pii.figures["method"] == "digest+catalogue, other datasets scanned"
+    assert pii.status == "failed"
+    assert cells(pii) == {("financial_transaction", other, "description")}
+    assert results["determinism"].status == "passed"  # this dataset is untouched
+    assert "91234" not in json.dumps(pii.as_dict())
+
+
 def test_a_column_the_digest_does_not_cover_sends_pii_back_to_the_checker(
     seeded: Seeded,
 ) -> None:
