@@ -58,9 +58,8 @@ class MemorySampler(threading.Thread):
                 self._procs = [self._root, *self._root.children(recursive=True)]
             except psutil.NoSuchProcess:
                 return
-        procs = self._procs
         rss = pss = 0.0
-        for proc in procs:
+        for proc in self._procs:
             try:
                 info = proc.memory_full_info() if with_pss else proc.memory_info()
                 times = proc.cpu_times()

@@ -7,7 +7,7 @@ numbers the checker cannot prove. A finding names the cell, never the value.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from psycopg import sql
 from sqlalchemy import String
@@ -141,7 +141,11 @@ def _prove_catalog(ctx: GateContext, checker: PiiChecker, failures: Failures) ->
 
 
 def _scan_text(
-    ctx: GateContext, checker: PiiChecker | None, failures: Failures, *, part: str
+    ctx: GateContext,
+    checker: PiiChecker | None,
+    failures: Failures,
+    *,
+    part: Literal["others", "this"],
 ) -> tuple[int, int]:
     """Every text column of every table of the tenant, pre-filtered in SQL, in two parts:
     `others`, the rows of the datasets other than this one and the control tables;
@@ -152,14 +156,12 @@ def _scan_text(
     each column of the rows that passed. Catalogued cells of this dataset are left out
     when the checker has just proven each of them masked (a stronger proof than a pattern).
     """
-    if part not in ("others", "this"):
-        raise ValueError(f"no scan part {part!r}")
     scanned = matched = 0
     proven = PII_CATALOG if checker is not None else {}
     for table, columns in text_columns().items():
         control, tenant_row = table in CONTROL_TEXT, table == "tenant"
         if (part == "others" and tenant_row) or (part == "this" and control):
-            continue  # the tenant row is part of this dataset (and of its digest)
+            continue  # the tenant row belongs to this dataset; control tables to `others`
         key = "tenant_id" if table in ("tenant", "seed_lease") else "id"
         cells = [
             sql.SQL("CASE WHEN dataset = {} THEN NULL ELSE {} END").format(

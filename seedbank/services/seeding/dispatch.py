@@ -193,6 +193,8 @@ class Dispatcher:
                 self._check()
             still: list[_Pending] = []
             settled = self._settled([r for item in pending for r in item.results])
+            for task_id in settled or ():
+                self._outstanding.pop(task_id, None)  # finished: nothing left to revoke
             for item in pending:
                 outcome = self._poll(item, settled)
                 if outcome is None:
@@ -227,7 +229,6 @@ class Dispatcher:
                 meta = backend.decode_result(value)
                 if meta.get("status") in ("SUCCESS", "FAILURE"):
                     done[result.id] = meta
-                    self._outstanding.pop(result.id, None)  # nothing left to revoke
         return done
 
     def _poll(
