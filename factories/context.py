@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from factories.keys import Feistel, IdMaker, entity_key, entity_namespace, row_draw
+from factories.keys import Feistel, entity_key, entity_namespace, id_maker, row_draw
 from factories.pii.fpe import DigitPermutation
 from factories.pii.masker import Masker
 from factories.pools import Pools, pools
@@ -42,13 +42,11 @@ class RowContext:
         self.mode = spec.mode
         self.n: Mapping[str, int] = {e: spec.count(e) for e in ENTITIES}
         scope = (spec.tenant, spec.env, spec.mode)
-        self.ids: Mapping[str, IdMaker] = {
-            e: IdMaker(entity_namespace(*scope, e)) for e in ENTITIES
+        self.ids: Mapping[str, Callable[[int], uuid.UUID]] = {
+            e: id_maker(entity_namespace(*scope, e)) for e in ENTITIES
         }
-        self.refs: Mapping[str, Callable[[int], uuid.UUID]] = {
-            e: maker.ref for e, maker in self.ids.items()
-        }
-        """Ids of parent rows (memoised); ``ids`` for a row's own id."""
+        self.refs = self.ids
+        """Ids of parent rows (the same makers: each computes a block of ids at once)."""
         self.draw: Mapping[str, Callable[[int], int]] = {
             e: row_draw(entity_key(*scope, e)) for e in ENTITIES
         }

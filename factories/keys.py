@@ -1,4 +1,4 @@
-"""Key material for rows: uuid5 ids, keyed per-row integers, keyed permutations.
+"""Key material for rows: ids, keyed per-row integers, keyed permutations.
 
 Nothing here reads the salt: ids and business numbers must not move when the salt
 rotates, and the salt only ever feeds the PII masker.
@@ -10,6 +10,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 
+from factories.counters import RowStream
 from factories.spec import GENERATOR_VERSION, tenant_uuid
 
 _SEP = b"\x1f"
@@ -26,74 +27,19 @@ def entity_key(*parts: str) -> bytes:
     return hashlib.blake2b(material, digest_size=32).digest()
 
 
-# uuid5's version and variant bits, set on the first 16 bytes of the SHA-1 digest.
-_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID_V5 = (5 << 76) | (0x8000 << 48)
-_UUID_SAFETY = uuid.SafeUUID.unknown  # an enum member lookup costs a descriptor call
-
-
-REF_MEMO_LIMIT = 1 << 18
-"""Parent ids kept per process (~40 MB at most): a worker's memory stays flat."""
-_ref_memo: dict[bytes, dict[int, uuid.UUID]] = {}
-_ref_memo_size = [0]
-
-
-class IdMaker:
-    """``uuid5(namespace, str(i))`` with the namespace absorbed once (same bytes).
-
-    The UUID is assembled from its integer as ``uuid.UUID.__init__`` does, minus the
-    argument parsing: ids are most of the per-row cost of a transaction (1.9 -> 1.1 us).
-    """
-
-    __slots__ = ("_prefix", "_refs")
-
-    def __init__(self, namespace: uuid.UUID) -> None:
-        self._prefix = hashlib.sha1(namespace.bytes, usedforsecurity=False)
-        self._refs = _ref_memo.setdefault(namespace.bytes, {})
-
-    def __call__(self, index: int) -> uuid.UUID:
-        h = self._prefix.copy()
-        h.update(b"%d" % index)
-        value = (int.from_bytes(h.digest()[:16], "big") & _UUID_CLEAR) | _UUID_V5
-        made = object.__new__(uuid.UUID)
-        object.__setattr__(made, "int", value)
-        object.__setattr__(made, "is_safe", _UUID_SAFETY)
-        return made
-
-    def ref(self, index: int) -> uuid.UUID:
-        """The id of row ``index`` as a parent: memoised across batches of a process.
-
-        A parent is referenced by many children (an account by ~13 transactions, a
-        loan by its installments), and batches of one entity arrive at the same worker
-        again and again. Ids carry no salt, so keeping them is safe; the memo is
-        bounded (emptied whole when full), so memory does not grow with the volume.
-        """
-        hit = self._refs.get(index)
-        if hit is None:
-            if _ref_memo_size[0] >= REF_MEMO_LIMIT:
-                for memo in _ref_memo.values():
-                    memo.clear()
-                _ref_memo_size[0] = 0
-            hit = self._refs[index] = self(index)
-            _ref_memo_size[0] += 1
-        return hit
+def id_maker(namespace: uuid.UUID) -> Callable[[int], uuid.UUID]:
+    """Row ids of one entity: ``counters.id_matrix``'s values, one ``uuid.UUID`` a call."""
+    return RowStream(namespace.bytes).uuid
 
 
 def row_draw(key: bytes) -> Callable[[int], int]:
     """Per-row randomness: a 256-bit keyed integer for row ``i`` of one entity.
 
-    Callers slice it into independent 32-bit lanes with ``lane``; any row can be
-    recomputed alone, so batching and order never change a value.
+    Callers slice it into independent 32-bit lanes with ``lane``; it is row i of the
+    keyed Philox stream (``factories.counters``), so any row can be recomputed alone and
+    batching and order never change a value.
     """
-    # The key block is absorbed once; each draw copies that state (same digest, -30 %).
-    keyed = hashlib.blake2b(key=key, digest_size=32)
-
-    def draw(index: int) -> int:
-        h = keyed.copy()
-        h.update(index.to_bytes(8, "little"))
-        return int.from_bytes(h.digest(), "little")
-
-    return draw
+    return RowStream(key).integer
 
 
 def lane(r: int, k: int) -> int:

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from seedbank.domain.models import DOMAIN_TABLES, table_name
 
-GENERATOR_VERSION = "2026.2"
+GENERATOR_VERSION = "2026.3"
 """Bump on any change of generated output; golden digests pin the current one."""
 
 PROJECT_NAMESPACE = uuid.UUID("24d5c9e6-3f63-58fb-ae01-98f5144b4961")

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from factories.batch import TEST_ONLY_SALT, BatchSpec
-from factories.columnar import contracts, digests, installments, limits, loans, transactions
+from factories.columnar import (
+    accounts,
+    contracts,
+    digests,
+    installments,
+    limits,
+    loans,
+    transactions,
+)
 from factories.columnar.pack import Ints
 from factories.context import RowContext
 from factories.rows import COLUMNS
@@ -21,6 +29,7 @@ from factories.spec import DatasetSpec
 Encoder = Callable[[RowContext, int, int], tuple[bytes, Ints, bytes]]
 ENCODERS: Mapping[str, Encoder] = MappingProxyType(
     {
+        "bank_account": accounts.encode,
         "financial_transaction": transactions.encode,
         "credit_limit": limits.encode,
         "contract": contracts.encode,

@@ -21,10 +21,11 @@ from factories.columnar.fields import (
     copy_text,
     len4,
 )
-from factories.columnar.ids import feistel_column, parent_rows, uuid5_matrix
+from factories.columnar.ids import feistel_column
 from factories.columnar.loans import DEFAULTED, PAID_OFF, loan_term_columns
-from factories.columnar.pack import Ints, Packer, big_endian, digit_matrix, lanes, lanes_at, table
+from factories.columnar.pack import Ints, Packer, big_endian, digit_matrix, table
 from factories.context import CONTRACT_HALF_DIGITS, TX_WINDOW, RowContext
+from factories.counters import id_matrix, lanes, lanes_at
 from factories.keys import entity_key, entity_namespace
 from factories.rows.credit import LOAN_KINDS, REVOLVING_KINDS
 from factories.rows.parties import DAY, YEAR
@@ -89,11 +90,11 @@ def encode(rc: RowContext, start: int, stop: int) -> tuple[bytes, Ints, bytes]:
     spec = rc.spec
     scope = (spec.tenant, spec.env, spec.mode)
     limit, kind, status, signed_us = _columns(rc, start, stop)
-    ids = uuid5_matrix(entity_namespace(*scope, "contract"), range(start, stop))
-    n, n_customer, n_limit = rc.n["contract"], rc.n["customer"], rc.n["credit_limit"]
+    ids = id_matrix(entity_namespace(*scope, "contract"), range(start, stop))
+    n_customer = rc.n["customer"]
     customers = entity_namespace(*scope, "customer")
-    customer = parent_rows(customers, n_customer, limit % n_customer, referrers=n)
-    credit_limit = parent_rows(entity_namespace(*scope, "credit_limit"), n_limit, limit, n)
+    customer = id_matrix(customers, limit % n_customer)
+    credit_limit = id_matrix(entity_namespace(*scope, "credit_limit"), limit)
     numbers = _numbers(rc, start, stop)
     tenant, mode = rc.tenant_id.bytes, rc.mode
 

@@ -35,14 +35,16 @@ def copy_text(s: str) -> bytes:
 
 
 def canon_cents(p: Packer, cents: Ints) -> None:
-    """Decimal ``cents / 100`` as ``D<p>/<q>``, its reduced fraction (non-negative)."""
-    if cents.size and int(cents.min()) < 0:
-        raise ValueError("columnar amounts are non-negative")
-    g = np.gcd(cents, 100)
-    num = digit_matrix(cents // g)
+    """Decimal ``cents / 100`` as ``D<p>/<q>``, its reduced fraction (``p`` signed)."""
+    negative = cents < 0
+    size = np.abs(cents)
+    g = np.gcd(size, 100)
+    num = digit_matrix(size // g)
     den = _DEN_CODE[100 // g]
-    p.full(big_endian(1 + num[2] + _DEN_TABLE[1][den], ">i4"))
+    sign = negative.astype(np.int64)
+    p.full(big_endian(1 + sign + num[2] + _DEN_TABLE[1][den], ">i4"))
     p.const(b"D")
+    p.masked(np.full((cents.size, 1), ord("-"), dtype=np.uint8), negative[:, None], sign)
     p.masked(*num)
     p.pick(den, _DEN_TABLE)
 
@@ -76,15 +78,17 @@ def canon_decimal(p: Packer, units: Ints, scale: int) -> None:
 
 
 def copy_numeric(p: Packer, units: Ints, scale: int = 2) -> None:
-    """PostgreSQL's binary numeric of non-negative ``units / 10**scale``, length-prefixed.
+    """PostgreSQL's binary numeric of ``units / 10**scale``, length-prefixed.
 
     As psycopg dumps a ``Decimal`` of exponent ``-scale``: dscale ``scale``, base-10000
-    digits without leading or trailing zero groups.
+    digits of the magnitude without leading or trailing zero groups, sign 0x4000 below 0.
     """
     base = 10**scale
+    negative = units < 0
+    units = np.abs(units)
     whole = units // base
-    if units.size and (int(units.min()) < 0 or int(whole.max()) >= 10**16):
-        raise ValueError("columnar numeric takes amounts in [0, 10**16)")
+    if units.size and int(whole.max()) >= 10**16:
+        raise ValueError("columnar numeric takes amounts in (-10**16, 10**16)")
     # Base-10000 digits, most significant first: four of the whole part, then the fraction
     # padded on the right to whole groups of four decimal places.
     nfrac = -(-scale // 4)
@@ -99,7 +103,8 @@ def copy_numeric(p: Packer, units: Ints, scale: int = 2) -> None:
     last = np.where(anyone, ngroups - 1 - nonzero[:, ::-1].argmax(axis=1), -1)
     ndigits = last - first + 1
     weight = np.where(anyone, 3 - first, 0)
-    head = np.stack([ndigits, weight, np.zeros_like(ndigits), np.full_like(ndigits, scale)], axis=1)
+    sign = np.where(negative, 0x4000, 0)
+    head = np.stack([ndigits, weight, sign, np.full_like(ndigits, scale)], axis=1)
     p.full(big_endian(8 + 2 * ndigits, ">i4"))
     p.full(big_endian(head.reshape(-1), ">i2").reshape(-1, 8))
     col = np.arange(ngroups)[None, :]

@@ -24,10 +24,10 @@ from factories.columnar.fields import (
     copy_text,
     len4,
 )
-from factories.columnar.ids import uuid5_matrix
 from factories.columnar.loans import RATE_SCALE, loan_term_columns, month_days, schedules
 from factories.columnar.pack import Ints, Packer, big_endian, table
 from factories.context import RowContext
+from factories.counters import id_matrix
 from factories.keys import entity_namespace
 
 _STATUS = ("paid", "overdue", "pending")
@@ -60,8 +60,8 @@ def encode(rc: RowContext, start: int, stop: int) -> tuple[bytes, Ints, bytes]:
     due, overdue = terms.due[j], terms.overdue[j]
     status = np.where(number <= due - overdue, PAID, np.where(number <= due, OVERDUE, PENDING))
     due_days = month_days(terms.month[j] + number) + terms.day[j] - 1
-    loans = uuid5_matrix(entity_namespace(*scope, "loan"), range(lo, hi))[j]
-    ids = uuid5_matrix(entity_namespace(*scope, "installment"), range(start, stop))
+    loans = id_matrix(entity_namespace(*scope, "loan"), range(lo, hi))[j]
+    ids = id_matrix(entity_namespace(*scope, "installment"), range(start, stop))
     tenant, mode = rc.tenant_id.bytes, rc.mode
 
     c = Packer(stop - start)

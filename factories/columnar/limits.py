@@ -20,9 +20,9 @@ from factories.columnar.fields import (
     copy_text,
     len4,
 )
-from factories.columnar.ids import parent_rows, uuid5_matrix
-from factories.columnar.pack import Ints, Packer, big_endian, lanes, table
+from factories.columnar.pack import Ints, Packer, big_endian, table
 from factories.context import TX_WINDOW, RowContext
+from factories.counters import id_matrix, lanes
 from factories.keys import entity_key, entity_namespace
 from factories.rows.parties import DAY, YEAR
 
@@ -46,14 +46,9 @@ def encode(rc: RowContext, start: int, stop: int) -> tuple[bytes, Ints, bytes]:
     # account_opened = as_of - (window + DAY + lane0 % 3 years); + lane0 % 90 days; UTC date
     seconds = as_of_s - (window + DAY + opened % (3 * YEAR)) + (r[:, 0] % 90) * DAY
     days = np.floor_divide(seconds, DAY)  # whole seconds: as_of's microseconds never cross a day
-    ids = uuid5_matrix(entity_namespace(*scope, "credit_limit"), range(start, stop))
-    n_account = rc.n["bank_account"]
+    ids = id_matrix(entity_namespace(*scope, "credit_limit"), range(start, stop))
     accounts = entity_namespace(*scope, "bank_account")  # limit l belongs to account l
-    account = (
-        parent_rows(accounts, n_account, np.arange(start, stop))
-        if stop <= n_account
-        else uuid5_matrix(accounts, range(start, stop))
-    )
+    account = id_matrix(accounts, range(start, stop))
     tenant, mode = rc.tenant_id.bytes, rc.mode
 
     c = Packer(stop - start)

@@ -27,9 +27,9 @@ from factories.columnar.fields import (
     copy_text,
     len4,
 )
-from factories.columnar.ids import parent_rows, uuid5_matrix
-from factories.columnar.pack import Ints, Packer, big_endian, lanes, table
+from factories.columnar.pack import Ints, Packer, big_endian, table
 from factories.context import RowContext
+from factories.counters import id_matrix, lanes
 from factories.keys import entity_key, entity_namespace
 from factories.rows.credit import price_schedule
 
@@ -114,11 +114,10 @@ def encode(rc: RowContext, start: int, stop: int) -> tuple[bytes, Ints, bytes]:
     spec = rc.spec
     scope = (spec.tenant, spec.env, spec.mode)
     terms = loan_term_columns(rc, start, stop)
-    ids = uuid5_matrix(entity_namespace(*scope, "loan"), range(start, stop))
-    contract = uuid5_matrix(entity_namespace(*scope, "contract"), range(start, stop))
-    account = parent_rows(  # loan i's account is credit_limit (i % n)'s: account i % n
+    ids = id_matrix(entity_namespace(*scope, "loan"), range(start, stop))
+    contract = id_matrix(entity_namespace(*scope, "contract"), range(start, stop))
+    account = id_matrix(  # loan i's account is credit_limit (i % n)'s: account i % n
         entity_namespace(*scope, "bank_account"),
-        rc.n["bank_account"],
         np.arange(start, stop, dtype=np.int64) % rc.n["credit_limit"],
     )
     tenant, mode, term = rc.tenant_id.bytes, rc.mode, spec.loan_term_months

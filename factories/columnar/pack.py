@@ -8,8 +8,7 @@ row 0's fields, then row 1's, ...; exactly the concatenation a per-row encoder m
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -90,21 +89,3 @@ class Packer:
         mats = np.hstack(self._mats)
         masks = np.hstack(self._masks)
         return mats[masks].tobytes(), self.lengths
-
-
-def lanes(key: bytes, start: int, stop: int) -> Ints:
-    """``row_draw``'s 256-bit draws as eight little-endian 32-bit lanes per row."""
-    return lanes_at(key, range(start, stop))
-
-
-def lanes_at(key: bytes, indices: Iterable[int]) -> Ints:
-    """``lanes`` of any rows (e.g. the parents of a batch, in the batch's order)."""
-    keyed = hashlib.blake2b(key=key, digest_size=32)
-
-    def one(i: int) -> bytes:
-        h = keyed.copy()
-        h.update(i.to_bytes(8, "little"))
-        return h.digest()
-
-    raw = b"".join([one(i) for i in indices])
-    return np.frombuffer(raw, dtype="<u4").reshape(-1, 8).astype(np.int64)

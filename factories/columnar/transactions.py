@@ -3,8 +3,8 @@
 
 Two thirds of a bench dataset are transactions; per row, the row path built ~10
 Python objects, encoded them twice (canonical digest, COPY) and spent ~20 us. Here the
-only per-row Python left is three hash calls (the keyed draw, the row's uuid5, the
-row digest); everything else is one numpy pass per column.
+only per-row Python left is the row digest's SHA-256 call; the keyed draws and the
+ids are one Philox call a batch, everything else one numpy pass per column.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from factories.columnar.fields import (
     copy_text,
     len4,
 )
-from factories.columnar.ids import parent_rows, uuid5_matrix
 from factories.columnar.pack import Bytes2D, Ints, Packer, big_endian, table
-from factories.columnar.pack import lanes as lanes_of
 from factories.context import TX_WINDOW, RowContext
+from factories.counters import id_matrix
+from factories.counters import lanes as lanes_of
 from factories.keys import entity_key, entity_namespace
 from factories.rows.ledger import _TX_SPAN_S, OPENING, PURPOSES, account_of, first_tx
 
@@ -70,7 +70,7 @@ class TxColumns:
 def tx_columns(rc: RowContext, start: int, stop: int) -> TxColumns:
     spec = rc.spec
     scope = (spec.tenant, spec.env, spec.mode)
-    n_account, n_supplier = rc.n["bank_account"], rc.n["supplier"]
+    n_supplier = rc.n["supplier"]
     t = np.arange(start, stop, dtype=np.int64)
     lanes = lanes_of(entity_key(*scope, "financial_transaction"), start, stop)
     account, opening = _accounts(rc, t)
@@ -83,14 +83,12 @@ def tx_columns(rc: RowContext, start: int, stop: int) -> TxColumns:
     supplier = np.zeros((t.size, 16), dtype=np.uint8)
     if n_supplier and has_supplier.any():
         picked = t[has_supplier] % n_supplier
-        supplier[has_supplier] = parent_rows(
-            entity_namespace(*scope, "supplier"), n_supplier, picked
-        )
+        supplier[has_supplier] = id_matrix(entity_namespace(*scope, "supplier"), picked)
     return TxColumns(
         tenant=rc.tenant_id.bytes,
         mode=rc.mode,
-        ids=uuid5_matrix(entity_namespace(*scope, "financial_transaction"), range(start, stop)),
-        account=parent_rows(entity_namespace(*scope, "bank_account"), n_account, account),
+        ids=id_matrix(entity_namespace(*scope, "financial_transaction"), range(start, stop)),
+        account=id_matrix(entity_namespace(*scope, "bank_account"), account),
         supplier=supplier,
         has_supplier=has_supplier,
         code=code,

@@ -1,6 +1,6 @@
 """The fast paths the benchmark's profile led to produce the reference bytes.
 
-`encode_row` inlines `encode_value`'s dispatch and `IdMaker` assembles UUIDs from
+`encode_row` inlines `encode_value`'s dispatch and `id_maker` assembles UUIDs from
 their integer; the golden digests pin both end to end, these pin them value by value.
 """
 
@@ -13,11 +13,12 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from numpy.random import Philox
 
 from factories import keys
 from factories.banking import default_context
 from factories.digest import encode_row, encode_value
-from factories.keys import IdMaker
+from factories.keys import id_maker
 from factories.rows import masked_row, masked_rows
 from factories.spec import ENTITIES
 
@@ -63,32 +64,25 @@ def test_encode_row_refuses_what_encode_value_refuses(value: object) -> None:
         encode_row([value])
 
 
-def test_id_maker_is_uuid5_of_the_decimal_index() -> None:
+def test_row_ids_are_the_keyed_philox_block_as_a_version_8_uuid() -> None:
     namespace = uuid.uuid5(uuid.NAMESPACE_URL, "seedbank/bench")
-    make = IdMaker(namespace)
-    for index in (*range(2_000), 10**9, 2**63):
-        made, expected = make(index), uuid.uuid5(namespace, str(index))
-        assert made == expected
-        assert (made.int, made.version, made.variant) == (expected.int, 5, uuid.RFC_4122)
+    make = id_maker(namespace)
+    key = [int.from_bytes(namespace.bytes[k : k + 8], "little") for k in (0, 8)]
+    for index in (*range(600), 10**9, 2**62 - 1):
+        block = Philox(key=key, counter=[index, 0, 0, 0]).random_raw(4).astype("<u8").tobytes()
+        raw = bytearray(block[:16])
+        raw[6] = (raw[6] & 0x0F) | 0x80
+        raw[8] = (raw[8] & 0x3F) | 0x80
+        expected = uuid.UUID(bytes=bytes(raw))
+        made = make(index)
+        assert (made.int, made.version, made.variant) == (expected.int, 8, uuid.RFC_4122)
         assert (str(made), hash(made), made.is_safe) == (
             str(expected),
             hash(expected),
             expected.is_safe,
         )
-
-
-def test_parent_refs_are_the_same_ids_and_their_memo_stays_bounded(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(keys, "REF_MEMO_LIMIT", 100)
-    monkeypatch.setattr(keys, "_ref_memo_size", [0])
-    makers = [IdMaker(uuid.uuid5(uuid.NAMESPACE_URL, f"seedbank/memo/{n}")) for n in range(3)]
-    for index in range(1_000):
-        for make in makers:
-            assert make.ref(index) == make(index)
-            assert make.ref(index) is make.ref(index)  # the second call is the memo's
-    assert 0 < keys._ref_memo_size[0] <= 100
-    assert sum(len(make._refs) for make in makers) <= 100
+    with pytest.raises(ValueError, match="outside"):
+        make(-1)
 
 
 @pytest.mark.parametrize("entity", ENTITIES)
@@ -98,13 +92,14 @@ def test_bulk_rows_are_the_rows_one_by_one(entity: str) -> None:
     assert masked_rows(rc, entity, 0, stop) == [masked_row(rc, entity, i) for i in range(stop)]
 
 
-def test_draws_and_permutations_equal_one_shot_keyed_blake2b() -> None:
+def test_draws_are_the_keyed_philox_block_and_permutations_one_shot_keyed_blake2b() -> None:
     key = keys.entity_key("acme", "dev", "baseline", "bench")
     draw = keys.row_draw(key)
     feistel = keys.Feistel(key, half=3)
+    philox_key = [int.from_bytes(key[k : k + 8], "little") for k in (0, 8)]
     for index in range(0, 1_000_000, 997):
-        one_shot = hashlib.blake2b(index.to_bytes(8, "little"), key=key, digest_size=32)
-        assert draw(index) == int.from_bytes(one_shot.digest(), "little")
+        block = Philox(key=philox_key, counter=[index, 0, 0, 0]).random_raw(4)
+        assert draw(index) == int.from_bytes(block.astype("<u8").tobytes(), "little")
         left, right = divmod(index, 1_000)
         for rnd in range(6):
             f = hashlib.blake2b(right.to_bytes(8, "little") + bytes((rnd,)), key=key, digest_size=8)

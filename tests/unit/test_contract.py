@@ -124,9 +124,11 @@ def test_a_broken_field_is_named_with_its_row_and_never_shows_the_value(
     for violation in found:
         assert (violation.entity, violation.row_id) == (entity, row_id)
         rendered = representation(entity, cols, rows[0])[field]
+        # The row id is shown on purpose (and may contain a short value such as "0").
+        without_id = repr(violation).replace(repr(violation.row_id), "")
         for shown in {str(value), str(rendered), repr(value)}:
             assert shown not in violation.reason
-            assert shown not in repr(violation)
+            assert shown not in without_id
 
 
 def test_missing_unexpected_and_wrongly_typed_fields_are_violations() -> None:

@@ -21,7 +21,7 @@ from psycopg.pq import Format
 from factories import digest
 from factories.columnar import COLUMNAR, ENCODERS, encoded_batch
 from factories.columnar import digests as cdigests
-from factories.columnar.fields import canon_decimal, copy_numeric
+from factories.columnar.fields import canon_cents, canon_decimal, copy_numeric
 from factories.columnar.ids import feistel_column
 from factories.columnar.installments import _round_half_up
 from factories.columnar.pack import Packer, digit_matrix
@@ -42,6 +42,10 @@ from tests.unit.factories.support import GOLDEN_COUNTS, GOLDEN_SALT, golden_spec
 TX = "financial_transaction"
 PG_TYPES = {
     TX: ("uuid", "uuid", "text", "uuid", "uuid", "text", "numeric", "text", "timestamptz"),
+    "bank_account": (
+        "uuid", "uuid", "text", "uuid", "uuid", "text", "text", "text", "text", "numeric",
+        "timestamptz",
+    ),
     "credit_limit": ("uuid", "uuid", "text", "uuid", "numeric", "numeric", "text", "date"),
     "contract": ("uuid", "uuid", "text", "uuid", "uuid", "text", "text", "text", "timestamptz"),
     "loan": (
@@ -172,6 +176,23 @@ def test_numeric_is_postgres_binary_numeric_as_psycopg_sends_it() -> None:
         payload = bytes(dumper.dump(Decimal(c).scaleb(-2)) or b"")
         expected += struct.pack(">i", len(payload)) + payload
     assert got == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(-(10**17) + 1, 10**17 - 1), min_size=1, max_size=40))
+def test_signed_cents_are_what_psycopg_sends_and_the_canonical_fraction(cents: list[int]) -> None:
+    """A balance may be negative (an overdrawn account): sign and magnitude, both forms."""
+    column = np.array(cents, dtype=np.int64)
+    copy, canon = Packer(len(cents)), Packer(len(cents))
+    copy_numeric(copy, column)
+    canon_cents(canon, column)
+    dumper = Transformer().get_dumper(Decimal("1.00"), PyFormat.BINARY)
+    expected = b""
+    for c in cents:
+        payload = bytes(dumper.dump(Decimal(c).scaleb(-2)) or b"")
+        expected += struct.pack(">i", len(payload)) + payload
+    assert copy.pack()[0] == expected
+    assert canon.pack()[0] == b"".join(digest.encode_row([Decimal(c).scaleb(-2)]) for c in cents)
 
 
 def test_numeric_of_six_places_is_what_psycopg_sends_for_a_rate() -> None:

@@ -22,22 +22,22 @@ REPO = Path(__file__).resolve().parents[3]
 
 # SHA-256 of the whole entity generated as one batch (golden_spec, GOLDEN_SALT).
 GOLDEN = {
-    "tenant": "facbcbedb52363709e5b4dbc3f489f2f88d5485b9f38f7970b50cb31188ad816",
-    "app_user": "4d5e8525e8f4d642a1f7493e154f1540ef7584dfaece7c7573b69adbd6a5602c",
-    "advisor": "964eb57b7a08df19e039a9f10bc901a545cfe051e7d81b3358cc3397d9f86e91",
-    "account_category": "5a52e42697ba69da8c23b2878098bd8803e4d4e3a37542f243c24e2c076fa9c8",
-    "supplier": "e29eb7d3e974e0cb8a6451705ef591cb06fe5f5854774d125d3d2d7f233d670a",
-    "customer": "58df61c1b32e12b85f9b5cd0a51a9a28f23ce1e12b400f0d7c3771401f630fff",
-    "address": "228d4b15a33e04195b249c6ea6b929cedb5c5b2db24546d61eda97eb5c703f1e",
-    "bank_account": "400368c6f7a04a0f61147b1cc4fd4f6225a0a174edd66b614fe547cda6af7454",
-    "credit_limit": "1ccbe52216b0d3eb6d6e4db2903603008bf9784de846ed3f48d86702b83ae30b",
-    "contract": "20b10988d6841a75aa6029704f4c30599375c8ec3905f060111ca4d7aff6d5dd",
-    "loan": "5a1135588230a7f088fa76a81bea8a0336af803d640144e4dbde3807c61a2fc5",
-    "installment": "cbb3cbe6628b9de7474953167c9090ada563029400b12618615227bb19d17668",
-    "financial_transaction": "e910f97033761f76b3d58a2d82d95c356ec5b56e6bbe8e7550697240a29a3b60",
+    "tenant": "d7daec596140e4c6f85cc8e122b22c7e703009e8c0c4d8ced176fead7457d828",
+    "app_user": "e5d69f7956427f41733d4d9ebd028c685082c7be9dfcce7331f0b8fe8343b820",
+    "advisor": "da506879156ee3aaae5bc7af4716cb769279581e4516bad001ac2de68f11aec7",
+    "account_category": "289c91f979bdd66ce769937e928d625eb5f963f076590b2092d9a0184e41f066",
+    "supplier": "428ad2dd5dc0f566de8a3c2fbe19400c1927a4de753eee31c364031da92eb515",
+    "customer": "d87c2e9ad3b2ee3cadc044d78fb923de93e7c53f73ab294c2251d8627e4a2005",
+    "address": "1ca46148531e552bbd9860997b52257b23d36fd5f854fa6bea07df1dc3106c7f",
+    "bank_account": "00603a5b982ebe5824a39daf1f5f833bb2f9e77ab51909919644536c58dec946",
+    "credit_limit": "ca8e36641512b7981297586d5ffabe90c2988126eda4c4301504b00b7bc54a57",
+    "contract": "ad7a6cbc2cecbda01f8e5d52944fe9efee0f4973c25a2fd44af778750bbf0b62",
+    "loan": "f9b73655389b4524565c1c05306dc2e0c2ba803389a40969e7af0e8c92a159ea",
+    "installment": "85b5fc6d8ec310cae21a6dd99b6927b24b0b67b5d88223c84ffea8d225f9aeea",
+    "financial_transaction": "803cc9ebfe6d032e29212564d1d050843352931a29decff178c92a337b171693",
 }
-GOLDEN_DATASET = "b6454f3a1cb389015962c2c22209e6fb911f9544067ce3ef52166447fb0debbd"
-GOLDEN_VERSION = "2026.2"
+GOLDEN_DATASET = "fafc07bd3373335920d6bbf0685560d348d39c6e67af758a46b9c7c18561a83f"
+GOLDEN_VERSION = "2026.3"
 
 _CHILD = """
 import json, sys
