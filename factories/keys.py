@@ -50,20 +50,44 @@ def lane(r: int, k: int) -> int:
 FEISTEL_ROUNDS = 6
 
 
+MIX_MASK = (1 << 64) - 1
+MIX_1, MIX_2 = 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53
+"""MurmurHash3's 64-bit finaliser constants (``fmix64``)."""
+
+
+def round_keys(key: bytes, rounds: int = FEISTEL_ROUNDS) -> tuple[int, ...]:
+    """One 64-bit key per Feistel round, keyed BLAKE2b of the round number."""
+    return tuple(
+        int.from_bytes(hashlib.blake2b(bytes((rnd,)), key=key, digest_size=8).digest(), "little")
+        for rnd in range(rounds)
+    )
+
+
+def mix64(x: int) -> int:
+    """MurmurHash3's ``fmix64``: a bijection of 64-bit words with full avalanche."""
+    x ^= x >> 33
+    x = (x * MIX_1) & MIX_MASK
+    x ^= x >> 33
+    x = (x * MIX_2) & MIX_MASK
+    return x ^ (x >> 33)
+
+
 class Feistel:
     """A keyed bijection of ``[0, 10**(2*half))``: collision-free numbers by construction.
 
-    Balanced numeric Feistel (L, R) -> (R, (L + F(R)) mod 10**half); each round is
+    Balanced numeric Feistel (L, R) -> (R, (L + F_k(R)) mod 10**half); each round is
     invertible whatever F is, so the whole is a permutation of the exact domain and
-    needs no cycle walking. F is keyed BLAKE2b, so the order looks random.
+    needs no cycle walking. F_k(R) = fmix64(R xor k) with a keyed 64-bit k per round:
+    the order looks random, and numpy evaluates it a column at a time
+    (``columnar.ids.feistel_column``). Business numbers carry no secret; PII's format-
+    preserving permutation (``pii.fpe``) keeps its keyed HMAC.
     """
 
-    __slots__ = ("_keyed", "_m", "_rounds")
+    __slots__ = ("_keys", "_m")
 
     def __init__(self, key: bytes, half: int, rounds: int = FEISTEL_ROUNDS) -> None:
-        self._keyed = hashlib.blake2b(key=key, digest_size=8)  # copied per round
+        self._keys = round_keys(key, rounds)
         self._m: int = 10**half
-        self._rounds = rounds
 
     @property
     def domain(self) -> int:
@@ -72,12 +96,10 @@ class Feistel:
     def __call__(self, x: int) -> int:
         if not 0 <= x < self._m * self._m:
             raise ValueError(f"{x} is outside the permutation domain")
-        m, keyed = self._m, self._keyed
+        m = self._m
         left, right = divmod(x, m)
-        for rnd in range(self._rounds):
-            f = keyed.copy()
-            f.update(right.to_bytes(8, "little") + bytes((rnd,)))
-            left, right = right, (left + int.from_bytes(f.digest(), "little")) % m
+        for k in self._keys:
+            left, right = right, (left + mix64(right ^ k)) % m
         return left * m + right
 
 

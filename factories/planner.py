@@ -15,6 +15,7 @@ from factories import digest
 from factories.batch import TEST_ONLY_SALT, BatchSpec
 from factories.columnar.transactions import ledger_balances
 from factories.context import RowContext
+from factories.record import RECORDS
 from factories.rows import COLUMNS, masked_rows
 from factories.spec import ENTITIES, DatasetSpec
 
@@ -64,7 +65,8 @@ def generate_batch(spec: DatasetSpec, batch: BatchSpec, salt: bytes) -> Generate
         balances = ledger_balances(rc, batch.start, batch.stop).tolist()
         rc.memo.update({("ledger", batch.start + k): b for k, b in enumerate(balances)})
     rows = masked_rows(rc, batch.entity, batch.start, batch.stop)
-    digests = [digest.row_digest(r) for r in rows]
+    columns = RECORDS[batch.entity]
+    digests = [digest.row_digest(columns, r) for r in rows]
     return GeneratedBatch(
         batch, COLUMNS[batch.entity], rows, digest.batch_digest(digests), digest.fold(digests)
     )

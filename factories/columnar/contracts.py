@@ -15,30 +15,27 @@ from factories.columnar.fields import (
     COPY_HEADER,
     COPY_TRAILER,
     PG_EPOCH_US,
-    UUID_CANON,
-    canon_int,
-    canon_text,
     copy_text,
     len4,
 )
 from factories.columnar.ids import feistel_column
 from factories.columnar.loans import DEFAULTED, PAID_OFF, loan_term_columns
-from factories.columnar.pack import Ints, Packer, big_endian, digit_matrix, table
+from factories.columnar.pack import Ints, RecordPacker, big_endian, digit_matrix, table
 from factories.context import CONTRACT_HALF_DIGITS, TX_WINDOW, RowContext
 from factories.counters import id_matrix, lanes, lanes_at
 from factories.keys import entity_key, entity_namespace
+from factories.record import RECORDS
 from factories.rows.credit import LOAN_KINDS, REVOLVING_KINDS
 from factories.rows.parties import DAY, YEAR
 from factories.spec import MODES
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+OIDS = tuple(c.oid for c in RECORDS["contract"])
 _US = 1_000_000
 _KINDS = (*LOAN_KINDS, *REVOLVING_KINDS)  # revolving kind r is code len(LOAN_KINDS) + r
 _STATUS = ("active", "closed", "defaulted", "blocked", "cancelled")
 ACTIVE, CLOSED, DEFAULTED_CONTRACT, BLOCKED, CANCELLED = range(len(_STATUS))
-_KIND_CANON = table([canon_text(s) for s in _KINDS])
 _KIND_COPY = table([copy_text(s) for s in _KINDS])
-_STATUS_CANON = table([canon_text(s) for s in _STATUS])
 _STATUS_COPY = table([copy_text(s) for s in _STATUS])
 _NUMBER_DIGITS = 2 * CONTRACT_HALF_DIGITS
 
@@ -98,32 +95,29 @@ def encode(rc: RowContext, start: int, stop: int) -> tuple[bytes, Ints, bytes]:
     numbers = _numbers(rc, start, stop)
     tenant, mode = rc.tenant_id.bytes, rc.mode
 
-    c = Packer(stop - start)
-    c.const(UUID_CANON + tenant + UUID_CANON)
-    c.full(ids)
-    c.const(canon_text(mode) + UUID_CANON)
-    c.full(customer)
-    c.const(UUID_CANON)
-    c.full(credit_limit)
-    c.const(len4(1 + numbers.shape[1]) + b"S")
-    c.full(numbers)
-    c.pick(kind, _KIND_CANON)
-    c.pick(status, _STATUS_CANON)
-    canon_int(c, b"T", signed_us)
-    canonical, lengths = c.pack()
-
-    p = Packer(stop - start)
-    p.const(b"\x00\x09" + len4(16) + tenant + len4(16))
+    p = RecordPacker(stop - start, OIDS)
+    p.column()
+    p.const(len4(16) + tenant)
+    p.column()
+    p.const(len4(16))
     p.full(ids)
-    p.const(copy_text(mode) + len4(16))
+    p.column()
+    p.const(copy_text(mode))
+    p.column()
+    p.const(len4(16))
     p.full(customer)
+    p.column()
     p.const(len4(16))
     p.full(credit_limit)
+    p.column()
     p.const(len4(numbers.shape[1]))
     p.full(numbers)
+    p.column()
     p.pick(kind, _KIND_COPY)
+    p.column()
     p.pick(status, _STATUS_COPY)
+    p.column()
     p.const(len4(8))
     p.full(big_endian(signed_us - PG_EPOCH_US, ">i8"))
-    body, _ = p.pack()
+    canonical, lengths, body = p.pack_both()
     return canonical, lengths, COPY_HEADER + body + COPY_TRAILER

@@ -1,8 +1,9 @@
 """``factories.digest``'s row digests, batch digest and fold over packed canonical rows.
 
-The canonical bytes are the same as ``digest.encode_row`` gives (so the PostgreSQL
-read-back fold needs no change); only the per-row SHA-256 stays a loop, over slices of
-one buffer (~0.5 us a row), and the fold is summed as 32-bit words in numpy.
+The canonical bytes are ``record.record_send``'s (PostgreSQL's own, so the read-back fold
+digests a stored row in one built-in call). The per-row SHA-256 stays one C call a row,
+over slices of one buffer (~0.5 us a row): the read-back must recompute it with a
+PostgreSQL built-in, and numpy has no hash. The fold is summed as 32-bit words in numpy.
 """
 
 from __future__ import annotations

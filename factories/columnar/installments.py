@@ -15,25 +15,21 @@ from factories.columnar.fields import (
     COPY_HEADER,
     COPY_TRAILER,
     PG_EPOCH_DAYS,
-    UNIX_ORDINAL,
-    UUID_CANON,
-    canon_cents,
-    canon_int,
-    canon_text,
     copy_numeric,
     copy_text,
     len4,
 )
 from factories.columnar.loans import RATE_SCALE, loan_term_columns, month_days, schedules
-from factories.columnar.pack import Ints, Packer, big_endian, table
+from factories.columnar.pack import Ints, RecordPacker, big_endian, table
 from factories.context import RowContext
 from factories.counters import id_matrix
 from factories.keys import entity_namespace
+from factories.record import RECORDS
 
 _STATUS = ("paid", "overdue", "pending")
 PAID, OVERDUE, PENDING = range(len(_STATUS))
-_STATUS_CANON = table([canon_text(s) for s in _STATUS])
 _STATUS_COPY = table([copy_text(s) for s in _STATUS])
+OIDS = tuple(c.oid for c in RECORDS["installment"])
 
 
 def _round_half_up(numerator: Ints, denominator: int) -> Ints:
@@ -64,29 +60,27 @@ def encode(rc: RowContext, start: int, stop: int) -> tuple[bytes, Ints, bytes]:
     ids = id_matrix(entity_namespace(*scope, "installment"), range(start, stop))
     tenant, mode = rc.tenant_id.bytes, rc.mode
 
-    c = Packer(stop - start)
-    c.const(UUID_CANON + tenant + UUID_CANON)
-    c.full(ids)
-    c.const(canon_text(mode) + UUID_CANON)
-    c.full(loans)
-    canon_int(c, b"I", number)
-    canon_int(c, b"A", due_days + UNIX_ORDINAL)
-    for cents in (amount, principal_part, amount - principal_part, after):
-        canon_cents(c, cents)
-    c.pick(status, _STATUS_CANON)
-    canonical, lengths = c.pack()
-
-    p = Packer(stop - start)
-    p.const(b"\x00\x0b" + len4(16) + tenant + len4(16))
+    p = RecordPacker(stop - start, OIDS)
+    p.column()
+    p.const(len4(16) + tenant)
+    p.column()
+    p.const(len4(16))
     p.full(ids)
-    p.const(copy_text(mode) + len4(16))
+    p.column()
+    p.const(copy_text(mode))
+    p.column()
+    p.const(len4(16))
     p.full(loans)
+    p.column()
     p.const(len4(4))
     p.full(big_endian(number, ">i4"))
+    p.column()
     p.const(len4(4))
     p.full(big_endian(due_days - PG_EPOCH_DAYS, ">i4"))
     for cents in (amount, principal_part, amount - principal_part, after):
+        p.column()
         copy_numeric(p, cents)
+    p.column()
     p.pick(status, _STATUS_COPY)
-    body, _ = p.pack()
+    canonical, lengths, body = p.pack_both()
     return canonical, lengths, COPY_HEADER + body + COPY_TRAILER

@@ -11,24 +11,20 @@ from factories.columnar.fields import (
     COPY_HEADER,
     COPY_TRAILER,
     PG_EPOCH_DAYS,
-    UNIX_ORDINAL,
-    UUID_CANON,
-    canon_cents,
-    canon_int,
-    canon_text,
     copy_numeric,
     copy_text,
     len4,
 )
-from factories.columnar.pack import Ints, Packer, big_endian, table
+from factories.columnar.pack import Ints, RecordPacker, big_endian, table
 from factories.context import TX_WINDOW, RowContext
 from factories.counters import id_matrix, lanes
 from factories.keys import entity_key, entity_namespace
+from factories.record import RECORDS
 from factories.rows.parties import DAY, YEAR
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+OIDS = tuple(c.oid for c in RECORDS["credit_limit"])
 _STATUS = ("active", "suspended")
-_STATUS_CANON = table([canon_text(s) for s in _STATUS])
 _STATUS_COPY = table([copy_text(s) for s in _STATUS])
 
 
@@ -51,26 +47,25 @@ def encode(rc: RowContext, start: int, stop: int) -> tuple[bytes, Ints, bytes]:
     account = id_matrix(accounts, range(start, stop))
     tenant, mode = rc.tenant_id.bytes, rc.mode
 
-    c = Packer(stop - start)
-    c.const(UUID_CANON + tenant + UUID_CANON)
-    c.full(ids)
-    c.const(canon_text(mode) + UUID_CANON)
-    c.full(account)
-    canon_cents(c, amount)
-    canon_cents(c, used)
-    c.pick(status, _STATUS_CANON)
-    canon_int(c, b"A", days + UNIX_ORDINAL)
-    canonical, lengths = c.pack()
-
-    p = Packer(stop - start)
-    p.const(b"\x00\x08" + len4(16) + tenant + len4(16))
+    p = RecordPacker(stop - start, OIDS)
+    p.column()
+    p.const(len4(16) + tenant)
+    p.column()
+    p.const(len4(16))
     p.full(ids)
-    p.const(copy_text(mode) + len4(16))
+    p.column()
+    p.const(copy_text(mode))
+    p.column()
+    p.const(len4(16))
     p.full(account)
+    p.column()
     copy_numeric(p, amount)
+    p.column()
     copy_numeric(p, used)
+    p.column()
     p.pick(status, _STATUS_COPY)
+    p.column()
     p.const(len4(4))
     p.full(big_endian(days - PG_EPOCH_DAYS, ">i4"))
-    body, _ = p.pack()
+    canonical, lengths, body = p.pack_both()
     return canonical, lengths, COPY_HEADER + body + COPY_TRAILER

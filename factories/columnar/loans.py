@@ -18,26 +18,22 @@ from factories.columnar.fields import (
     COPY_HEADER,
     COPY_TRAILER,
     PG_EPOCH_US,
-    UUID_CANON,
-    canon_cents,
-    canon_decimal,
-    canon_int,
-    canon_text,
     copy_numeric,
     copy_text,
     len4,
 )
-from factories.columnar.pack import Ints, Packer, big_endian, table
+from factories.columnar.pack import Ints, RecordPacker, big_endian, table
 from factories.context import RowContext
 from factories.counters import id_matrix, lanes
 from factories.keys import entity_key, entity_namespace
+from factories.record import RECORDS
 from factories.rows.credit import price_schedule
 
 RATE_SCALE = 6  # monthly rates have six decimal places
 LOAN_STATUS = ("active", "delinquent", "defaulted", "paid_off")
 ACTIVE, DELINQUENT, DEFAULTED, PAID_OFF = range(len(LOAN_STATUS))
-_STATUS_CANON = table([canon_text(s) for s in LOAN_STATUS])
 _STATUS_COPY = table([copy_text(s) for s in LOAN_STATUS])
+OIDS = tuple(c.oid for c in RECORDS["loan"])
 _US = 1_000_000
 
 
@@ -121,34 +117,30 @@ def encode(rc: RowContext, start: int, stop: int) -> tuple[bytes, Ints, bytes]:
         np.arange(start, stop, dtype=np.int64) % rc.n["credit_limit"],
     )
     tenant, mode, term = rc.tenant_id.bytes, rc.mode, spec.loan_term_months
-    term_canon = b"I%d" % term
-
-    c = Packer(stop - start)
-    c.const(UUID_CANON + tenant + UUID_CANON)
-    c.full(ids)
-    c.const(canon_text(mode) + UUID_CANON)
-    c.full(contract)
-    c.const(UUID_CANON)
-    c.full(account)
-    canon_cents(c, terms.principal)
-    canon_decimal(c, terms.rate, RATE_SCALE)
-    c.const(len4(len(term_canon)) + term_canon)
-    c.pick(terms.status, _STATUS_CANON)
-    canon_int(c, b"T", terms.disbursed_us)
-    canonical, lengths = c.pack()
-
-    p = Packer(stop - start)
-    p.const(b"\x00\x0a" + len4(16) + tenant + len4(16))
+    p = RecordPacker(stop - start, OIDS)
+    p.column()
+    p.const(len4(16) + tenant)
+    p.column()
+    p.const(len4(16))
     p.full(ids)
-    p.const(copy_text(mode) + len4(16))
+    p.column()
+    p.const(copy_text(mode))
+    p.column()
+    p.const(len4(16))
     p.full(contract)
+    p.column()
     p.const(len4(16))
     p.full(account)
+    p.column()
     copy_numeric(p, terms.principal)
+    p.column()
     copy_numeric(p, terms.rate, RATE_SCALE)
+    p.column()
     p.const(len4(4) + term.to_bytes(4, "big", signed=True))
+    p.column()
     p.pick(terms.status, _STATUS_COPY)
+    p.column()
     p.const(len4(8))
     p.full(big_endian(terms.disbursed_us - PG_EPOCH_US, ">i8"))
-    body, _ = p.pack()
+    canonical, lengths, body = p.pack_both()
     return canonical, lengths, COPY_HEADER + body + COPY_TRAILER

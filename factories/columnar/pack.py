@@ -60,7 +60,7 @@ class Packer:
 
     def const(self, data: bytes) -> None:
         """The same bytes in every row."""
-        self.full(np.broadcast_to(np.frombuffer(data, dtype=U8), (self.n, len(data))))
+        self.full(self._broadcast(data))
 
     def full(self, mat: Bytes2D) -> None:
         """Every byte of an ``(n, width)`` matrix."""
@@ -72,6 +72,9 @@ class Packer:
         self._mats.append(mat)
         self._masks.append(mask)
         self.lengths += lengths
+
+    def _broadcast(self, data: bytes) -> Bytes2D:
+        return np.broadcast_to(np.frombuffer(data, dtype=U8), (self.n, len(data)))
 
     def pick(self, codes: Ints, entries: tuple[Bytes2D, Ints]) -> None:
         """Row r gets ``entries[codes[r]]`` (a ``table``)."""
@@ -89,3 +92,55 @@ class Packer:
         mats = np.hstack(self._mats)
         masks = np.hstack(self._masks)
         return mats[masks].tobytes(), self.lengths
+
+
+class RecordPacker(Packer):
+    """Rows in their two binary forms at once: the tuple of a binary COPY stream
+    (int16 field count, then each field's int32 length and bytes) and the row's
+    canonical bytes, ``record_send``'s (int32 field count, then each field's type oid,
+    length and bytes: ``factories.record``). Fields are appended once, in the COPY form,
+    each after ``column()``, which adds its oid to the canonical form only.
+    """
+
+    def __init__(self, n: int, oids: Sequence[int]) -> None:
+        super().__init__(n)
+        self._oids = tuple(oids)
+        self._next = 0
+        self._only_in: dict[int, bool] = {}
+        """Segment index -> True if only in the canonical form, False if only in COPY's."""
+        self._only(len(self._oids).to_bytes(2, "big"), canonical=False)
+        self._only(len(self._oids).to_bytes(4, "big"), canonical=True)
+
+    def column(self) -> None:
+        """The next column starts here (its oid, in the canonical form only)."""
+        if self._next >= len(self._oids):
+            raise ValueError(f"a record of {len(self._oids)} columns has no more")
+        self._only(self._oids[self._next].to_bytes(4, "big"), canonical=True)
+        self._next += 1
+
+    def _only(self, data: bytes, *, canonical: bool) -> None:
+        self._only_in[len(self._mats)] = canonical
+        mat = self._broadcast(data)
+        self._mats.append(mat)
+        self._masks.append(np.ones(mat.shape, dtype=np.bool_))
+        if canonical:
+            self.lengths += len(data)
+
+    def _outside(self, canonical: bool) -> npt.NDArray[np.bool_]:
+        """Per byte column of the packed matrix: is it in a segment only the other form has."""
+        return np.concatenate(
+            [
+                np.full(m.shape[1], self._only_in.get(k, canonical) != canonical)
+                for k, m in enumerate(self._mats)
+            ]
+        )
+
+    def pack_both(self) -> tuple[bytes, Ints, bytes]:
+        """(the canonical rows back to back, each one's length, the COPY tuples)."""
+        if self._next != len(self._oids):
+            raise ValueError(f"{self._next} of the record's {len(self._oids)} columns were packed")
+        mats = np.hstack(self._mats)
+        masks = np.hstack(self._masks)
+        canonical = mats[masks & ~self._outside(True)[None, :]].tobytes()
+        copy = mats[masks & ~self._outside(False)[None, :]].tobytes()
+        return canonical, self.lengths, copy

@@ -17,21 +17,17 @@ import numpy as np
 from factories.columnar.fields import (
     COPY_HEADER,
     COPY_TRAILER,
-    NONE_CANON,
     PG_EPOCH_US,
-    UUID_CANON,
-    canon_cents,
-    canon_int,
-    canon_text,
     copy_numeric,
     copy_text,
     len4,
 )
-from factories.columnar.pack import Bytes2D, Ints, Packer, big_endian, table
+from factories.columnar.pack import Bytes2D, Ints, Packer, RecordPacker, big_endian, table
 from factories.context import TX_WINDOW, RowContext
 from factories.counters import id_matrix
 from factories.counters import lanes as lanes_of
 from factories.keys import entity_key, entity_namespace
+from factories.record import RECORDS
 from factories.rows.ledger import _TX_SPAN_S, OPENING, PURPOSES, account_of, first_tx
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -40,10 +36,9 @@ _OPEN_CODE = len(PURPOSES)
 _LOW = np.array([p[2] for p in _ALL], dtype=np.int64)
 _SPAN = np.array([p[3] - p[2] for p in _ALL], dtype=np.int64)
 _PAYS = np.array([p[4] for p in _ALL], dtype=np.bool_)
+OIDS = tuple(c.oid for c in RECORDS["financial_transaction"])
 
 
-_KIND_CANON = table([canon_text(p[0]) for p in _ALL])
-_DESC_CANON = table([canon_text(p[1]) for p in _ALL])
 _KIND_COPY = table([copy_text(p[0]) for p in _ALL])
 _DESC_COPY = table([copy_text(p[1]) for p in _ALL])
 
@@ -97,52 +92,45 @@ def tx_columns(rc: RowContext, start: int, stop: int) -> TxColumns:
     )
 
 
-def _optional_uuid(p: Packer, c: TxColumns, present: bytes, absent: bytes) -> None:
-    """A head + 16 bytes where there is a supplier, ``absent`` alone where not."""
+def _optional_uuid(p: Packer, c: TxColumns) -> None:
+    """The supplier's id, length-prefixed, or NULL (length -1) where there is none."""
     n = len(c)
-    width = len(present) + 16
-    mat = np.zeros((n, width), dtype=np.uint8)
-    mat[:, : len(present)] = np.frombuffer(present, dtype=np.uint8)
-    mat[:, len(present) :] = c.supplier
-    mat[~c.has_supplier, : len(absent)] = np.frombuffer(absent, dtype=np.uint8)
-    lengths = np.where(c.has_supplier, width, len(absent)).astype(np.int64)
-    p.masked(mat, np.arange(width)[None, :] < lengths[:, None], lengths)
+    mat = np.zeros((n, 20), dtype=np.uint8)
+    mat[:, :4] = np.frombuffer(len4(16), dtype=np.uint8)
+    mat[:, 4:] = c.supplier
+    mat[~c.has_supplier, :4] = 0xFF
+    lengths = np.where(c.has_supplier, 20, 4).astype(np.int64)
+    p.masked(mat, np.arange(20)[None, :] < lengths[:, None], lengths)
 
 
-def canonical(c: TxColumns) -> tuple[bytes, Ints]:
-    """``digest.encode_row`` of every row, back to back, and each row's length."""
-    if len(c) and (int(c.cents.min()) < 0 or int(c.booked_us.min()) < 0):
-        raise ValueError("columnar encoding takes non-negative amounts and times after 1970")
-    p = Packer(len(c))
-    p.const(UUID_CANON + c.tenant)
-    p.const(UUID_CANON)
+def pack(c: TxColumns) -> tuple[bytes, Ints, bytes]:
+    """(canonical rows back to back, their lengths, the binary COPY stream)."""
+    if len(c) and int(c.cents.min()) < 0:
+        raise ValueError("columnar transactions take non-negative amounts")
+    p = RecordPacker(len(c), OIDS)
+    p.column()
+    p.const(len4(16) + c.tenant)
+    p.column()
+    p.const(len4(16))
     p.full(c.ids)
-    p.const(canon_text(c.mode))
-    p.const(UUID_CANON)
+    p.column()
+    p.const(copy_text(c.mode))
+    p.column()
+    p.const(len4(16))
     p.full(c.account)
-    _optional_uuid(p, c, UUID_CANON, NONE_CANON)
-    p.pick(c.code, _KIND_CANON)
-    canon_cents(p, c.cents)
-    p.pick(c.code, _DESC_CANON)
-    canon_int(p, b"T", c.booked_us)
-    return p.pack()
-
-
-def copy_binary(c: TxColumns) -> bytes:
-    """The rows as a complete ``COPY ... (FORMAT BINARY)`` stream (header to trailer)."""
-    p = Packer(len(c))
-    p.const(b"\x00\x09" + len4(16) + c.tenant + len4(16))
-    p.full(c.ids)
-    p.const(copy_text(c.mode) + len4(16))
-    p.full(c.account)
-    _optional_uuid(p, c, len4(16), b"\xff\xff\xff\xff")
+    p.column()
+    _optional_uuid(p, c)
+    p.column()
     p.pick(c.code, _KIND_COPY)
+    p.column()
     copy_numeric(p, c.cents)
+    p.column()
     p.pick(c.code, _DESC_COPY)
+    p.column()
     p.const(len4(8))
     p.full(big_endian(c.booked_us - PG_EPOCH_US, ">i8"))
-    body, _ = p.pack()
-    return COPY_HEADER + body + COPY_TRAILER
+    canonical, lengths, body = p.pack_both()
+    return canonical, lengths, COPY_HEADER + body + COPY_TRAILER
 
 
 def _accounts(rc: RowContext, t: Ints) -> tuple[Ints, np.ndarray]:
@@ -180,6 +168,4 @@ def ledger_balances(rc: RowContext, start: int, stop: int) -> Ints:
 
 def encode(rc: RowContext, start: int, stop: int) -> tuple[bytes, Ints, bytes]:
     """(canonical rows back to back, their lengths, the binary COPY stream)."""
-    cols = tx_columns(rc, start, stop)
-    canonical_rows, lengths = canonical(cols)
-    return canonical_rows, lengths, copy_binary(cols)
+    return pack(tx_columns(rc, start, stop))

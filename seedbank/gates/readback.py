@@ -100,15 +100,13 @@ _FOLD_SETTINGS = {
 
 
 def _fold_parts(conn: psycopg.Connection, parts: Sequence[Part]) -> list[Fold]:
-    server = conn.execute("SELECT current_setting('server_encoding')").fetchone()
-    utf8 = server is not None and server[0] == "UTF8"
-    settings = _FOLD_SETTINGS | (UTF8_SETTINGS if utf8 else {})
+    settings = _FOLD_SETTINGS | UTF8_SETTINGS
     saved = {g: conn.execute("SELECT current_setting(%s)", (g,)).fetchone() for g in settings}
     for name, value in settings.items():
         conn.execute("SELECT set_config(%s, %s, true)", (name, value))
     out = []
     for entity, where, args in parts:
-        row = conn.execute(fold_select(entity, where, utf8=utf8), args).fetchone()
+        row = conn.execute(fold_select(entity, where), args).fetchone()
         if row is None:  # an aggregate always answers one row
             raise RuntimeError("the fold query returned no row")
         out.append((entity, int(row[0]), fold_from_word_sums(row[1:])))

@@ -21,19 +21,19 @@ from psycopg.pq import Format
 from factories import digest
 from factories.columnar import COLUMNAR, ENCODERS, encoded_batch
 from factories.columnar import digests as cdigests
-from factories.columnar.fields import canon_cents, canon_decimal, copy_numeric
+from factories.columnar.fields import copy_numeric
 from factories.columnar.ids import feistel_column
 from factories.columnar.installments import _round_half_up
-from factories.columnar.pack import Packer, digit_matrix
+from factories.columnar.pack import Packer, RecordPacker, digit_matrix
 from factories.columnar.transactions import (
-    canonical,
-    copy_binary,
     ledger_balances,
+    pack,
     tx_columns,
 )
 from factories.context import CONTRACT_HALF_DIGITS, RowContext
 from factories.keys import Feistel, entity_key
 from factories.planner import TEST_ONLY_SALT, BatchSpec, generate_batch, plan
+from factories.record import RECORDS, numeric_send, record_send
 from factories.rows import masked_rows
 from factories.rows.ledger import account_of, first_tx, ledger_cents
 from factories.spec import DatasetSpec
@@ -126,12 +126,13 @@ def test_canonical_and_copy_bytes_equal_the_row_path(name: str, entity: str) -> 
     for start, stop in _ranges(spec, entity):
         rows = masked_rows(rc, entity, start, stop)
         buf, lengths, copy = ENCODERS[entity](rc, start, stop)
-        assert buf == b"".join(digest.encode_row(r) for r in rows)
-        assert lengths.tolist() == [len(digest.encode_row(r)) for r in rows]
+        records = [record_send(RECORDS[entity], r) for r in rows]
+        assert buf == b"".join(records)
+        assert lengths.tolist() == [len(r) for r in records]
         assert copy == _psycopg_copy(entity, rows)
-    if entity == TX:  # the two halves of the transaction encoder agree with encode
-        cols = tx_columns(rc, 0, total)
-        assert (canonical(cols)[0], copy_binary(cols)) == ENCODERS[TX](rc, 0, total)[::2]
+    if entity == TX:  # the columns packed are the encoder's output
+        got, want = pack(tx_columns(rc, 0, total)), ENCODERS[TX](rc, 0, total)
+        assert (got[0], got[1].tolist(), got[2]) == (want[0], want[1].tolist(), want[2])
 
 
 @pytest.mark.parametrize("entity", sorted(COLUMNAR))
@@ -180,19 +181,18 @@ def test_numeric_is_postgres_binary_numeric_as_psycopg_sends_it() -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(-(10**17) + 1, 10**17 - 1), min_size=1, max_size=40))
-def test_signed_cents_are_what_psycopg_sends_and_the_canonical_fraction(cents: list[int]) -> None:
+def test_signed_cents_are_what_psycopg_sends_and_the_record_form(cents: list[int]) -> None:
     """A balance may be negative (an overdrawn account): sign and magnitude, both forms."""
     column = np.array(cents, dtype=np.int64)
-    copy, canon = Packer(len(cents)), Packer(len(cents))
+    copy = Packer(len(cents))
     copy_numeric(copy, column)
-    canon_cents(canon, column)
     dumper = Transformer().get_dumper(Decimal("1.00"), PyFormat.BINARY)
     expected = b""
     for c in cents:
         payload = bytes(dumper.dump(Decimal(c).scaleb(-2)) or b"")
+        assert numeric_send(Decimal(c).scaleb(-2), 2) == payload
         expected += struct.pack(">i", len(payload)) + payload
     assert copy.pack()[0] == expected
-    assert canon.pack()[0] == b"".join(digest.encode_row([Decimal(c).scaleb(-2)]) for c in cents)
 
 
 def test_numeric_of_six_places_is_what_psycopg_sends_for_a_rate() -> None:
@@ -208,14 +208,24 @@ def test_numeric_of_six_places_is_what_psycopg_sends_for_a_rate() -> None:
     assert got == expected
 
 
-def test_canonical_decimal_is_the_reduced_fraction() -> None:
-    units = [0, 1, 8_000, 12_345, 45_000, 250_000, 1_000_000]
-    p = Packer(len(units))
-    canon_decimal(p, np.array(units, dtype=np.int64), 6)
-    got, lengths = p.pack()
-    expected = [digest.encode_row([Decimal(u).scaleb(-6)]) for u in units]
-    assert got == b"".join(expected)
-    assert lengths.tolist() == [len(e) for e in expected]
+def test_a_record_packer_refuses_too_few_or_too_many_columns() -> None:
+    p = RecordPacker(2, (2950, 25))
+    p.column()
+    p.const(b"\x00\x00\x00\x00")
+    with pytest.raises(ValueError, match="1 of the record's 2 columns"):
+        p.pack_both()
+    p.column()
+    p.const(b"\x00\x00\x00\x01x")
+    with pytest.raises(ValueError, match="no more"):
+        p.column()
+    canonical, lengths, copy = p.pack_both()
+    row = (
+        b"\x00\x00\x00\x02"
+        + b"\x00\x00\x0b\x86\x00\x00\x00\x00"
+        + b"\x00\x00\x00\x19\x00\x00\x00\x01x"
+    )
+    assert (canonical, lengths.tolist()) == (row * 2, [len(row)] * 2)
+    assert copy == (b"\x00\x02" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x01x") * 2
 
 
 def test_feistel_column_is_the_feistel_permutation() -> None:

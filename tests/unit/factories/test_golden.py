@@ -22,21 +22,21 @@ REPO = Path(__file__).resolve().parents[3]
 
 # SHA-256 of the whole entity generated as one batch (golden_spec, GOLDEN_SALT).
 GOLDEN = {
-    "tenant": "d7daec596140e4c6f85cc8e122b22c7e703009e8c0c4d8ced176fead7457d828",
-    "app_user": "e5d69f7956427f41733d4d9ebd028c685082c7be9dfcce7331f0b8fe8343b820",
-    "advisor": "da506879156ee3aaae5bc7af4716cb769279581e4516bad001ac2de68f11aec7",
-    "account_category": "289c91f979bdd66ce769937e928d625eb5f963f076590b2092d9a0184e41f066",
-    "supplier": "428ad2dd5dc0f566de8a3c2fbe19400c1927a4de753eee31c364031da92eb515",
-    "customer": "d87c2e9ad3b2ee3cadc044d78fb923de93e7c53f73ab294c2251d8627e4a2005",
-    "address": "1ca46148531e552bbd9860997b52257b23d36fd5f854fa6bea07df1dc3106c7f",
-    "bank_account": "00603a5b982ebe5824a39daf1f5f833bb2f9e77ab51909919644536c58dec946",
-    "credit_limit": "ca8e36641512b7981297586d5ffabe90c2988126eda4c4301504b00b7bc54a57",
-    "contract": "ad7a6cbc2cecbda01f8e5d52944fe9efee0f4973c25a2fd44af778750bbf0b62",
-    "loan": "f9b73655389b4524565c1c05306dc2e0c2ba803389a40969e7af0e8c92a159ea",
-    "installment": "85b5fc6d8ec310cae21a6dd99b6927b24b0b67b5d88223c84ffea8d225f9aeea",
-    "financial_transaction": "803cc9ebfe6d032e29212564d1d050843352931a29decff178c92a337b171693",
+    "tenant": "d3bb763b974cd1105884767aca4ea9f3568207d1e43e227e4c4ec7ce1f43813b",
+    "app_user": "81307ecfd353b5468724d654464389eea45085e8648c7a76cf9a5fda5a6d373b",
+    "advisor": "a34c9f5ace9eeeec3b8e5a17873912b4bd4277842771a4e22950149380b3aec9",
+    "account_category": "66e24738bdf52d01495f03fa3c41959700025e8659b740998550dba654aabf64",
+    "supplier": "7dcc19c476f09246973b41299235e9008eb661fb2b9d1199ff9dec722bf0a535",
+    "customer": "5910c2b9566a34e1d927647aa245cd93833e8e310ac2b8d228b3cf9faaa5b0e6",
+    "address": "a4248e7eb9bf42657042b3d0d9f3e0643cb1eec61e1580444127a0dc69a72ea4",
+    "bank_account": "202a69ab45aea27303117a39c468bad3f382a7c16953526dfc4ef96bc9736657",
+    "credit_limit": "39ccf4c7dfaf6ec3c2b33edb55817b4266c609af6f9f0933cb63f643b422e5cb",
+    "contract": "b48f5d81d344078e869cea72cac27b5fa083da70cca92d3a5336eb42e5b7c782",
+    "loan": "db60062b7dbf6bc8dfbc41bfa4ec5f33fbb3fb1d3238fb01fb59ef8f1f2ade34",
+    "installment": "0616377ab423e4d05a297bb5dd5fbe30d1f21d129febf227fc9e3365a3778d08",
+    "financial_transaction": "4063e436dec2bd27d89867b846d208ff2de113b1dc935bd398527ac2e61c4570",
 }
-GOLDEN_DATASET = "fafc07bd3373335920d6bbf0685560d348d39c6e67af758a46b9c7c18561a83f"
+GOLDEN_DATASET = "25dd72a087019b284a9e74c7b08e9eeb9841a6c71af0a33606114d0b3e5c90ec"
 GOLDEN_VERSION = "2026.3"
 
 _CHILD = """

@@ -1,0 +1,156 @@
+"""A row's canonical bytes (dataset format 2026.3): PostgreSQL's ``record_send`` of it.
+
+``record_send(ROW(c1, ..., cn))`` is what the server sends for a row in binary: the
+column count, then per column its type oid, its length (-1 for NULL) and the type's
+binary send form. PostgreSQL builds these bytes in one built-in call per stored row (the
+read-back fold, `seedbank.gates.stored_fold`); the generator builds the same bytes from
+the column types of `seedbank.domain.models`:
+
+  uuid -> its 16 bytes | text, varchar -> UTF-8 | int4 -> 4 bytes, big-endian
+  numeric(p, s) -> ndigits, weight, sign, dscale (= s) and base-10000 digits, each int16
+  date -> int32 days since 2000-01-01 | timestamptz -> int64 microseconds since
+  2000-01-01T00:00Z
+
+No float, no repr, no locale, no time zone: the same rows give the same bytes on any
+platform, and a value read back (numeric scale, session time zone) encodes alike. Text
+goes out in the client encoding, so the fold pins UTF8 for its statement.
+"""
+
+from __future__ import annotations
+
+import struct
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import Date, DateTime, Integer, Numeric, String, Text, Uuid
+
+from seedbank.domain.models import DOMAIN_TABLES, table_name
+
+OID = MappingProxyType(
+    {
+        "uuid": 2950,
+        "text": 25,
+        "varchar": 1043,
+        "int4": 23,
+        "numeric": 1700,
+        "date": 1082,
+        "timestamptz": 1184,
+    }
+)
+"""PostgreSQL's fixed oids of the built-in types the domain tables use."""
+
+PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+PG_EPOCH_ORDINAL = date(2000, 1, 1).toordinal()
+_MICRO = timedelta(microseconds=1)
+_NULL = struct.pack(">i", -1)
+_NUMERIC_NEG = 0x4000
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str
+    """A key of ``OID``."""
+    scale: int = 0
+    """numeric only: the column's scale (the dscale of every stored value)."""
+
+    @property
+    def oid(self) -> int:
+        return OID[self.kind]
+
+
+def _kind(kind: object) -> str | None:
+    # Order matters: Text is a String subclass, BigInteger an Integer one.
+    simple = ((Uuid, "uuid"), (Text, "text"), (String, "varchar"), (Date, "date"))
+    found = next((name for cls, name in simple if isinstance(kind, cls)), None)
+    if found is None and type(kind) is Integer:
+        found = "int4"
+    if found is None and isinstance(kind, DateTime) and kind.timezone:
+        found = "timestamptz"
+    return found
+
+
+def _column(name: str, kind: object) -> Column:
+    if isinstance(kind, Numeric) and kind.scale is not None:
+        return Column(name, "numeric", int(kind.scale))
+    found = _kind(kind)
+    if found is None:
+        raise TypeError(f"no canonical encoding for column {name} of type {kind}")
+    return Column(name, found)
+
+
+RECORDS: Mapping[str, tuple[Column, ...]] = MappingProxyType(
+    {
+        table_name(m): tuple(
+            _column(c.name, c.type)
+            for c in m.__table__.columns  # type: ignore[attr-defined]
+        )
+        for m in DOMAIN_TABLES
+    }
+)
+"""Each entity's columns in table order, as its canonical record types them."""
+
+
+def numeric_send(value: Decimal, scale: int) -> bytes:
+    """``numeric_send`` of a value stored in a ``numeric(p, scale)`` column."""
+    num, den = value.as_integer_ratio()
+    units, rest = divmod(abs(num) * 10**scale, den)
+    if rest:
+        raise ValueError(f"a value has more than the column's {scale} decimal places")
+    groups_frac = -(-scale // 4)
+    units *= 10 ** (4 * groups_frac - scale)  # the fraction padded to whole groups of 4
+    groups: list[int] = []
+    while units:
+        units, group = divmod(units, 10_000)
+        groups.append(group)
+    groups.reverse()  # most significant first
+    weight = len(groups) - groups_frac - 1
+    while groups and groups[-1] == 0:
+        groups.pop()
+    lead = 0
+    while lead < len(groups) and groups[lead] == 0:
+        lead += 1
+    groups = groups[lead:]
+    if not groups:
+        return struct.pack(">hhHh", 0, 0, 0, scale)
+    sign = _NUMERIC_NEG if num < 0 else 0
+    return struct.pack(f">hhHh{len(groups)}h", len(groups), weight - lead, sign, scale, *groups)
+
+
+def _send(column: Column, value: Any) -> bytes:
+    kind = column.kind
+    if kind == "uuid" and type(value) is uuid.UUID:
+        return value.bytes
+    if kind in ("text", "varchar") and type(value) is str:
+        return value.encode()
+    if kind == "numeric" and type(value) is Decimal:
+        return numeric_send(value, column.scale)
+    if kind == "timestamptz" and type(value) is datetime:
+        if value.utcoffset() is None:
+            raise ValueError(f"naive datetime in column {column.name}")
+        return struct.pack(">q", (value - PG_EPOCH) // _MICRO)
+    if kind == "date" and type(value) is date:
+        return struct.pack(">i", value.toordinal() - PG_EPOCH_ORDINAL)
+    if kind == "int4" and type(value) is int:
+        return struct.pack(">i", value)
+    raise TypeError(f"column {column.name} ({kind}) cannot hold a {type(value).__name__}")
+
+
+def record_send(columns: Sequence[Column], row: Sequence[Any]) -> bytes:
+    """The row's canonical bytes: what ``record_send(ROW(...))`` gives for it."""
+    if len(row) != len(columns):
+        raise ValueError(f"a row of {len(row)} values for {len(columns)} columns")
+    parts = [struct.pack(">i", len(columns))]
+    for column, value in zip(columns, row, strict=True):
+        if value is None:
+            parts.append(struct.pack(">I", column.oid) + _NULL)
+            continue
+        data = _send(column, value)
+        parts.append(struct.pack(">Ii", column.oid, len(data)))
+        parts.append(data)
+    return b"".join(parts)
