@@ -14,14 +14,14 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from factories.record import RECORDS, Column, record_send
+from factories.record import RECORDS, Record
 from factories.spec import ENTITIES
 
 _MOD = 1 << 256
 
 
-def row_digest(columns: Sequence[Column], row: Sequence[Any]) -> bytes:
-    return hashlib.sha256(record_send(columns, row)).digest()
+def row_digest(record: Record, row: Sequence[Any]) -> bytes:
+    return hashlib.sha256(record.send(row)).digest()
 
 
 def batch_digest(row_digests: Iterable[bytes]) -> str:

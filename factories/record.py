@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import struct
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
@@ -47,7 +47,6 @@ OID = MappingProxyType(
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 PG_EPOCH_ORDINAL = date(2000, 1, 1).toordinal()
 _MICRO = timedelta(microseconds=1)
-_NULL = struct.pack(">i", -1)
 _NUMERIC_NEG = 0x4000
 
 
@@ -59,9 +58,10 @@ class Column:
     scale: int = 0
     """numeric only: the column's scale (the dscale of every stored value)."""
 
-    @property
-    def oid(self) -> int:
-        return OID[self.kind]
+    oid: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "oid", OID[self.kind])  # an unknown kind fails here
 
 
 def _kind(kind: object) -> str | None:
@@ -82,18 +82,6 @@ def _column(name: str, kind: object) -> Column:
     if found is None:
         raise TypeError(f"no canonical encoding for column {name} of type {kind}")
     return Column(name, found)
-
-
-RECORDS: Mapping[str, tuple[Column, ...]] = MappingProxyType(
-    {
-        table_name(m): tuple(
-            _column(c.name, c.type)
-            for c in m.__table__.columns  # type: ignore[attr-defined]
-        )
-        for m in DOMAIN_TABLES
-    }
-)
-"""Each entity's columns in table order, as its canonical record types them."""
 
 
 def numeric_send(value: Decimal, scale: int) -> bytes:
@@ -122,35 +110,86 @@ def numeric_send(value: Decimal, scale: int) -> bytes:
     return struct.pack(f">hhHh{len(groups)}h", len(groups), weight - lead, sign, scale, *groups)
 
 
-def _send(column: Column, value: Any) -> bytes:
-    kind = column.kind
-    if kind == "uuid" and type(value) is uuid.UUID:
-        return value.bytes
-    if kind in ("text", "varchar") and type(value) is str:
-        return value.encode()
-    if kind == "numeric" and type(value) is Decimal:
-        return numeric_send(value, column.scale)
-    if kind == "timestamptz" and type(value) is datetime:
-        if value.utcoffset() is None:
-            raise ValueError(f"naive datetime in column {column.name}")
-        return struct.pack(">q", (value - PG_EPOCH) // _MICRO)
-    if kind == "date" and type(value) is date:
-        return struct.pack(">i", value.toordinal() - PG_EPOCH_ORDINAL)
-    if kind == "int4" and type(value) is int:
-        return struct.pack(">i", value)
-    raise TypeError(f"column {column.name} ({kind}) cannot hold a {type(value).__name__}")
+def _timestamptz(value: datetime) -> bytes:
+    if value.utcoffset() is None:
+        raise ValueError("a naive datetime in a timestamptz column")
+    return _Q.pack((value - PG_EPOCH) // _MICRO)
 
 
-def record_send(columns: Sequence[Column], row: Sequence[Any]) -> bytes:
-    """The row's canonical bytes: what ``record_send(ROW(...))`` gives for it."""
-    if len(row) != len(columns):
-        raise ValueError(f"a row of {len(row)} values for {len(columns)} columns")
-    parts = [struct.pack(">i", len(columns))]
-    for column, value in zip(columns, row, strict=True):
-        if value is None:
-            parts.append(struct.pack(">I", column.oid) + _NULL)
-            continue
-        data = _send(column, value)
-        parts.append(struct.pack(">Ii", column.oid, len(data)))
-        parts.append(data)
-    return b"".join(parts)
+_Q, _I = struct.Struct(">q"), struct.Struct(">i")
+_SENDERS: Mapping[str, tuple[type, Callable[[Any, int], bytes]]] = MappingProxyType(
+    {
+        "uuid": (uuid.UUID, lambda v, _: v.bytes),
+        "text": (str, lambda v, _: v.encode()),
+        "varchar": (str, lambda v, _: v.encode()),
+        "numeric": (Decimal, numeric_send),
+        "timestamptz": (datetime, lambda v, _: _timestamptz(v)),
+        "date": (date, lambda v, _: _I.pack(v.toordinal() - PG_EPOCH_ORDINAL)),
+        "int4": (int, lambda v, _: _I.pack(v)),
+    }
+)
+"""Per type: the one Python type its values have (exactly: no bool, no subclass) and
+its binary send form."""
+
+
+class Record:
+    """The canonical record of one column list, with each column's sender looked up once."""
+
+    __slots__ = ("_plan", "columns")
+
+    def __init__(self, columns: Sequence[Column]) -> None:
+        self.columns = tuple(columns)
+        plan = []
+        for c in self.columns:
+            oid = c.oid.to_bytes(4, "big")
+            kind, send = _SENDERS[c.kind]
+            plan.append((oid, oid + b"\xff\xff\xff\xff", kind, send, c.scale))
+        self._plan = tuple(plan)
+
+    def __iter__(self) -> Iterator[Column]:
+        return iter(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def send(self, row: Sequence[Any]) -> bytes:
+        """The row's canonical bytes: what ``record_send(ROW(...))`` gives for it."""
+        if len(row) != len(self._plan):
+            raise ValueError(f"a row of {len(row)} values for {len(self._plan)} columns")
+        parts = [_I.pack(len(self._plan))]
+        append = parts.append
+        for (oid, null, kind, send, scale), value in zip(self._plan, row, strict=True):
+            if value is None:
+                append(null)
+                continue
+            if type(value) is not kind:
+                raise self._refusal(row, value)
+            data = send(value, scale)
+            append(oid)
+            append(len(data).to_bytes(4, "big"))
+            append(data)
+        return b"".join(parts)
+
+    def _refusal(self, row: Sequence[Any], value: Any) -> TypeError:
+        at = next(k for k, v in enumerate(row) if v is value)
+        column = self.columns[at]
+        return TypeError(
+            f"column {column.name} ({column.kind}) cannot hold a {type(value).__name__}"
+        )
+
+
+def record_send(columns: Sequence[Column] | Record, row: Sequence[Any]) -> bytes:
+    """``Record(columns).send(row)``, for one row (a bulk caller keeps its ``Record``)."""
+    record = columns if isinstance(columns, Record) else Record(columns)
+    return record.send(row)
+
+
+RECORDS: Mapping[str, Record] = MappingProxyType(
+    {
+        table_name(m): Record(
+            [_column(c.name, c.type) for c in m.__table__.columns]  # type: ignore[attr-defined]
+        )
+        for m in DOMAIN_TABLES
+    }
+)
+"""Each entity's columns in table order, as its canonical record types them."""
