@@ -14,25 +14,19 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from factories.columnar.fields import (
-    COPY_HEADER,
-    COPY_TRAILER,
-    PG_EPOCH_US,
-    copy_numeric,
+    Fields,
     copy_text,
-    len4,
 )
 from factories.columnar.ids import feistel_column
-from factories.columnar.pack import Bytes2D, Ints, RecordPacker, big_endian, digit_matrix, table
+from factories.columnar.pack import Bytes2D, Ints, digit_matrix, table
 from factories.columnar.transactions import ledger_balances
 from factories.context import ACCOUNT_HALF_DIGITS, TX_WINDOW, RowContext
 from factories.counters import id_matrix, lanes, lanes_at
 from factories.keys import entity_key, entity_namespace
-from factories.record import RECORDS
 from factories.rows.parties import DAY, YEAR
 from factories.spec import MODES
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-OIDS = tuple(c.oid for c in RECORDS["bank_account"])
 _STATUS = ("active", "blocked", "dormant", "overdrawn")
 ACTIVE, BLOCKED, DORMANT, OVERDRAWN = range(len(_STATUS))
 _STATUS_COPY = table([copy_text(s) for s in _STATUS])
@@ -92,34 +86,14 @@ def encode(rc: RowContext, start: int, stop: int) -> tuple[bytes, Ints, bytes]:
     branch = _branches(rc, customer % rc.n["advisor"])
     tenant, mode = rc.tenant_id.bytes, rc.mode
 
-    p = RecordPacker(stop - start, OIDS)
-    p.column()
-    p.const(len4(16) + tenant)
-    p.column()
-    p.const(len4(16))
-    p.full(ids)
-    p.column()
-    p.const(copy_text(mode))
-    p.column()
-    p.const(len4(16))
-    p.full(customers)
-    p.column()
-    p.const(len4(16))
-    p.full(category)
-    p.column()
-    p.const(len4(numbers.shape[1]))
-    p.full(numbers)
-    p.column()
-    p.const(len4(branch.shape[1]))
-    p.full(branch)
-    p.column()
-    p.const(copy_text(_CURRENCY))
-    p.column()
-    p.pick(status, _STATUS_COPY)
-    p.column()
-    copy_numeric(p, balance)
-    p.column()
-    p.const(len4(8))
-    p.full(big_endian(opened_us - PG_EPOCH_US, ">i8"))
-    canonical, lengths, body = p.pack_both()
-    return canonical, lengths, COPY_HEADER + body + COPY_TRAILER
+    f = Fields(stop - start, "bank_account")
+    f.scope(tenant, ids, mode)
+    f.uuids(customers)
+    f.uuids(category)
+    f.chars(numbers)
+    f.chars(branch)
+    f.text(_CURRENCY)
+    f.choice(status, _STATUS_COPY)
+    f.numeric(balance)
+    f.timestamptz(opened_us)
+    return f.finish()

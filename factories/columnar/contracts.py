@@ -12,25 +12,20 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from factories.columnar.fields import (
-    COPY_HEADER,
-    COPY_TRAILER,
-    PG_EPOCH_US,
+    Fields,
     copy_text,
-    len4,
 )
 from factories.columnar.ids import feistel_column
 from factories.columnar.loans import DEFAULTED, PAID_OFF, loan_term_columns
-from factories.columnar.pack import Ints, RecordPacker, big_endian, digit_matrix, table
+from factories.columnar.pack import Ints, digit_matrix, table
 from factories.context import CONTRACT_HALF_DIGITS, TX_WINDOW, RowContext
 from factories.counters import id_matrix, lanes, lanes_at
 from factories.keys import entity_key, entity_namespace
-from factories.record import RECORDS
 from factories.rows.credit import LOAN_KINDS, REVOLVING_KINDS
 from factories.rows.parties import DAY, YEAR
 from factories.spec import MODES
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-OIDS = tuple(c.oid for c in RECORDS["contract"])
 _US = 1_000_000
 _KINDS = (*LOAN_KINDS, *REVOLVING_KINDS)  # revolving kind r is code len(LOAN_KINDS) + r
 _STATUS = ("active", "closed", "defaulted", "blocked", "cancelled")
@@ -95,29 +90,12 @@ def encode(rc: RowContext, start: int, stop: int) -> tuple[bytes, Ints, bytes]:
     numbers = _numbers(rc, start, stop)
     tenant, mode = rc.tenant_id.bytes, rc.mode
 
-    p = RecordPacker(stop - start, OIDS)
-    p.column()
-    p.const(len4(16) + tenant)
-    p.column()
-    p.const(len4(16))
-    p.full(ids)
-    p.column()
-    p.const(copy_text(mode))
-    p.column()
-    p.const(len4(16))
-    p.full(customer)
-    p.column()
-    p.const(len4(16))
-    p.full(credit_limit)
-    p.column()
-    p.const(len4(numbers.shape[1]))
-    p.full(numbers)
-    p.column()
-    p.pick(kind, _KIND_COPY)
-    p.column()
-    p.pick(status, _STATUS_COPY)
-    p.column()
-    p.const(len4(8))
-    p.full(big_endian(signed_us - PG_EPOCH_US, ">i8"))
-    canonical, lengths, body = p.pack_both()
-    return canonical, lengths, COPY_HEADER + body + COPY_TRAILER
+    f = Fields(stop - start, "contract")
+    f.scope(tenant, ids, mode)
+    f.uuids(customer)
+    f.uuids(credit_limit)
+    f.chars(numbers)
+    f.choice(kind, _KIND_COPY)
+    f.choice(status, _STATUS_COPY)
+    f.timestamptz(signed_us)
+    return f.finish()

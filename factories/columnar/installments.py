@@ -12,24 +12,18 @@ from __future__ import annotations
 import numpy as np
 
 from factories.columnar.fields import (
-    COPY_HEADER,
-    COPY_TRAILER,
-    PG_EPOCH_DAYS,
-    copy_numeric,
+    Fields,
     copy_text,
-    len4,
 )
 from factories.columnar.loans import RATE_SCALE, loan_term_columns, month_days, schedules
-from factories.columnar.pack import Ints, RecordPacker, big_endian, table
+from factories.columnar.pack import Ints, table
 from factories.context import RowContext
 from factories.counters import id_matrix
 from factories.keys import entity_namespace
-from factories.record import RECORDS
 
 _STATUS = ("paid", "overdue", "pending")
 PAID, OVERDUE, PENDING = range(len(_STATUS))
 _STATUS_COPY = table([copy_text(s) for s in _STATUS])
-OIDS = tuple(c.oid for c in RECORDS["installment"])
 
 
 def _round_half_up(numerator: Ints, denominator: int) -> Ints:
@@ -60,27 +54,12 @@ def encode(rc: RowContext, start: int, stop: int) -> tuple[bytes, Ints, bytes]:
     ids = id_matrix(entity_namespace(*scope, "installment"), range(start, stop))
     tenant, mode = rc.tenant_id.bytes, rc.mode
 
-    p = RecordPacker(stop - start, OIDS)
-    p.column()
-    p.const(len4(16) + tenant)
-    p.column()
-    p.const(len4(16))
-    p.full(ids)
-    p.column()
-    p.const(copy_text(mode))
-    p.column()
-    p.const(len4(16))
-    p.full(loans)
-    p.column()
-    p.const(len4(4))
-    p.full(big_endian(number, ">i4"))
-    p.column()
-    p.const(len4(4))
-    p.full(big_endian(due_days - PG_EPOCH_DAYS, ">i4"))
+    f = Fields(stop - start, "installment")
+    f.scope(tenant, ids, mode)
+    f.uuids(loans)
+    f.int4(number)
+    f.date(due_days)
     for cents in (amount, principal_part, amount - principal_part, after):
-        p.column()
-        copy_numeric(p, cents)
-    p.column()
-    p.pick(status, _STATUS_COPY)
-    canonical, lengths, body = p.pack_both()
-    return canonical, lengths, COPY_HEADER + body + COPY_TRAILER
+        f.numeric(cents)
+    f.choice(status, _STATUS_COPY)
+    return f.finish()

@@ -8,22 +8,16 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from factories.columnar.fields import (
-    COPY_HEADER,
-    COPY_TRAILER,
-    PG_EPOCH_DAYS,
-    copy_numeric,
+    Fields,
     copy_text,
-    len4,
 )
-from factories.columnar.pack import Ints, RecordPacker, big_endian, table
+from factories.columnar.pack import Ints, table
 from factories.context import TX_WINDOW, RowContext
 from factories.counters import id_matrix, lanes
 from factories.keys import entity_key, entity_namespace
-from factories.record import RECORDS
 from factories.rows.parties import DAY, YEAR
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-OIDS = tuple(c.oid for c in RECORDS["credit_limit"])
 _STATUS = ("active", "suspended")
 _STATUS_COPY = table([copy_text(s) for s in _STATUS])
 
@@ -47,25 +41,11 @@ def encode(rc: RowContext, start: int, stop: int) -> tuple[bytes, Ints, bytes]:
     account = id_matrix(accounts, range(start, stop))
     tenant, mode = rc.tenant_id.bytes, rc.mode
 
-    p = RecordPacker(stop - start, OIDS)
-    p.column()
-    p.const(len4(16) + tenant)
-    p.column()
-    p.const(len4(16))
-    p.full(ids)
-    p.column()
-    p.const(copy_text(mode))
-    p.column()
-    p.const(len4(16))
-    p.full(account)
-    p.column()
-    copy_numeric(p, amount)
-    p.column()
-    copy_numeric(p, used)
-    p.column()
-    p.pick(status, _STATUS_COPY)
-    p.column()
-    p.const(len4(4))
-    p.full(big_endian(days - PG_EPOCH_DAYS, ">i4"))
-    canonical, lengths, body = p.pack_both()
-    return canonical, lengths, COPY_HEADER + body + COPY_TRAILER
+    f = Fields(stop - start, "credit_limit")
+    f.scope(tenant, ids, mode)
+    f.uuids(account)
+    f.numeric(amount)
+    f.numeric(used)
+    f.choice(status, _STATUS_COPY)
+    f.date(days)
+    return f.finish()

@@ -15,25 +15,19 @@ from decimal import Decimal
 import numpy as np
 
 from factories.columnar.fields import (
-    COPY_HEADER,
-    COPY_TRAILER,
-    PG_EPOCH_US,
-    copy_numeric,
+    Fields,
     copy_text,
-    len4,
 )
-from factories.columnar.pack import Ints, RecordPacker, big_endian, table
+from factories.columnar.pack import Ints, table
 from factories.context import RowContext
 from factories.counters import id_matrix, lanes
 from factories.keys import entity_key, entity_namespace
-from factories.record import RECORDS
 from factories.rows.credit import price_schedule
 
 RATE_SCALE = 6  # monthly rates have six decimal places
 LOAN_STATUS = ("active", "delinquent", "defaulted", "paid_off")
 ACTIVE, DELINQUENT, DEFAULTED, PAID_OFF = range(len(LOAN_STATUS))
 _STATUS_COPY = table([copy_text(s) for s in LOAN_STATUS])
-OIDS = tuple(c.oid for c in RECORDS["loan"])
 _US = 1_000_000
 
 
@@ -117,30 +111,13 @@ def encode(rc: RowContext, start: int, stop: int) -> tuple[bytes, Ints, bytes]:
         np.arange(start, stop, dtype=np.int64) % rc.n["credit_limit"],
     )
     tenant, mode, term = rc.tenant_id.bytes, rc.mode, spec.loan_term_months
-    p = RecordPacker(stop - start, OIDS)
-    p.column()
-    p.const(len4(16) + tenant)
-    p.column()
-    p.const(len4(16))
-    p.full(ids)
-    p.column()
-    p.const(copy_text(mode))
-    p.column()
-    p.const(len4(16))
-    p.full(contract)
-    p.column()
-    p.const(len4(16))
-    p.full(account)
-    p.column()
-    copy_numeric(p, terms.principal)
-    p.column()
-    copy_numeric(p, terms.rate, RATE_SCALE)
-    p.column()
-    p.const(len4(4) + term.to_bytes(4, "big", signed=True))
-    p.column()
-    p.pick(terms.status, _STATUS_COPY)
-    p.column()
-    p.const(len4(8))
-    p.full(big_endian(terms.disbursed_us - PG_EPOCH_US, ">i8"))
-    canonical, lengths, body = p.pack_both()
-    return canonical, lengths, COPY_HEADER + body + COPY_TRAILER
+    f = Fields(stop - start, "loan")
+    f.scope(tenant, ids, mode)
+    f.uuids(contract)
+    f.uuids(account)
+    f.numeric(terms.principal)
+    f.numeric(terms.rate, RATE_SCALE)
+    f.int4(term)
+    f.choice(terms.status, _STATUS_COPY)
+    f.timestamptz(terms.disbursed_us)
+    return f.finish()

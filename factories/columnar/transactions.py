@@ -15,19 +15,14 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from factories.columnar.fields import (
-    COPY_HEADER,
-    COPY_TRAILER,
-    PG_EPOCH_US,
-    copy_numeric,
+    Fields,
     copy_text,
-    len4,
 )
-from factories.columnar.pack import Bytes2D, Ints, Packer, RecordPacker, big_endian, table
+from factories.columnar.pack import Bytes2D, Ints, table
 from factories.context import TX_WINDOW, RowContext
 from factories.counters import id_matrix
 from factories.counters import lanes as lanes_of
 from factories.keys import entity_key, entity_namespace
-from factories.record import RECORDS
 from factories.rows.ledger import _TX_SPAN_S, OPENING, PURPOSES, account_of, first_tx
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -36,7 +31,6 @@ _OPEN_CODE = len(PURPOSES)
 _LOW = np.array([p[2] for p in _ALL], dtype=np.int64)
 _SPAN = np.array([p[3] - p[2] for p in _ALL], dtype=np.int64)
 _PAYS = np.array([p[4] for p in _ALL], dtype=np.bool_)
-OIDS = tuple(c.oid for c in RECORDS["financial_transaction"])
 
 
 _KIND_COPY = table([copy_text(p[0]) for p in _ALL])
@@ -92,45 +86,19 @@ def tx_columns(rc: RowContext, start: int, stop: int) -> TxColumns:
     )
 
 
-def _optional_uuid(p: Packer, c: TxColumns) -> None:
-    """The supplier's id, length-prefixed, or NULL (length -1) where there is none."""
-    n = len(c)
-    mat = np.zeros((n, 20), dtype=np.uint8)
-    mat[:, :4] = np.frombuffer(len4(16), dtype=np.uint8)
-    mat[:, 4:] = c.supplier
-    mat[~c.has_supplier, :4] = 0xFF
-    lengths = np.where(c.has_supplier, 20, 4).astype(np.int64)
-    p.masked(mat, np.arange(20)[None, :] < lengths[:, None], lengths)
-
-
 def pack(c: TxColumns) -> tuple[bytes, Ints, bytes]:
     """(canonical rows back to back, their lengths, the binary COPY stream)."""
     if len(c) and int(c.cents.min()) < 0:
         raise ValueError("columnar transactions take non-negative amounts")
-    p = RecordPacker(len(c), OIDS)
-    p.column()
-    p.const(len4(16) + c.tenant)
-    p.column()
-    p.const(len4(16))
-    p.full(c.ids)
-    p.column()
-    p.const(copy_text(c.mode))
-    p.column()
-    p.const(len4(16))
-    p.full(c.account)
-    p.column()
-    _optional_uuid(p, c)
-    p.column()
-    p.pick(c.code, _KIND_COPY)
-    p.column()
-    copy_numeric(p, c.cents)
-    p.column()
-    p.pick(c.code, _DESC_COPY)
-    p.column()
-    p.const(len4(8))
-    p.full(big_endian(c.booked_us - PG_EPOCH_US, ">i8"))
-    canonical, lengths, body = p.pack_both()
-    return canonical, lengths, COPY_HEADER + body + COPY_TRAILER
+    f = Fields(len(c), "financial_transaction")
+    f.scope(c.tenant, c.ids, c.mode)
+    f.uuids(c.account)
+    f.optional_uuids(c.supplier, c.has_supplier)
+    f.choice(c.code, _KIND_COPY)
+    f.numeric(c.cents)
+    f.choice(c.code, _DESC_COPY)
+    f.timestamptz(c.booked_us)
+    return f.finish()
 
 
 def _accounts(rc: RowContext, t: Ints) -> tuple[Ints, np.ndarray]:
