@@ -36,7 +36,7 @@ def dataset_select(
         sql.SQL(", ").join(sql.Identifier(c) for c in columns), sql.Identifier(entity), where
     )
     if limit is not None:
-        # uuid5 ids are uniformly spread: the first ids by order are a fair, stable sample.
+        # Row ids are keyed random bits: the first ids by order are a fair, stable sample.
         key = "tenant_id" if entity == "tenant" else "id"
         query += sql.SQL(" ORDER BY {} LIMIT %s").format(sql.Identifier(key))
         args += (limit,)
