@@ -79,7 +79,7 @@ class Feistel:
     invertible whatever F is, so the whole is a permutation of the exact domain and
     needs no cycle walking. F_k(R) = fmix64(R xor k) with a keyed 64-bit k per round:
     the order looks random, and numpy evaluates it a column at a time
-    (``columnar.ids.feistel_column``). Business numbers carry no secret; PII's format-
+    (``columnar.feistel.feistel_column``). Business numbers carry no secret; PII's format-
     preserving permutation (``pii.fpe``) keeps its keyed HMAC.
     """
 

@@ -98,16 +98,12 @@ def numeric_send(value: Decimal, scale: int) -> bytes:
         groups.append(group)
     groups.reverse()  # most significant first
     weight = len(groups) - groups_frac - 1
-    while groups and groups[-1] == 0:
+    while groups and groups[-1] == 0:  # no leading zero group: they come from an integer
         groups.pop()
-    lead = 0
-    while lead < len(groups) and groups[lead] == 0:
-        lead += 1
-    groups = groups[lead:]
     if not groups:
         return struct.pack(">hhHh", 0, 0, 0, scale)
     sign = _NUMERIC_NEG if num < 0 else 0
-    return struct.pack(f">hhHh{len(groups)}h", len(groups), weight - lead, sign, scale, *groups)
+    return struct.pack(f">hhHh{len(groups)}h", len(groups), weight, sign, scale, *groups)
 
 
 def _timestamptz(value: datetime) -> bytes:
@@ -148,9 +144,6 @@ class Record:
 
     def __iter__(self) -> Iterator[Column]:
         return iter(self.columns)
-
-    def __len__(self) -> int:
-        return len(self.columns)
 
     def send(self, row: Sequence[Any]) -> bytes:
         """The row's canonical bytes: what ``record_send(ROW(...))`` gives for it."""

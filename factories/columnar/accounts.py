@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from factories.columnar.feistel import feistel_column
 from factories.columnar.fields import (
     Fields,
     copy_text,
 )
-from factories.columnar.ids import feistel_column
 from factories.columnar.pack import Bytes2D, Ints, digit_matrix, table
 from factories.columnar.transactions import ledger_balances
 from factories.context import ACCOUNT_HALF_DIGITS, TX_WINDOW, RowContext

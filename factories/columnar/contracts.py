@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from factories.columnar.feistel import feistel_column
 from factories.columnar.fields import (
     Fields,
     copy_text,
 )
-from factories.columnar.ids import feistel_column
 from factories.columnar.loans import DEFAULTED, PAID_OFF, loan_term_columns
 from factories.columnar.pack import Ints, digit_matrix, table
 from factories.context import CONTRACT_HALF_DIGITS, TX_WINDOW, RowContext

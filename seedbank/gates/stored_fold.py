@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from psycopg import sql
 
-from seedbank.domain.models import DOMAIN_TABLES, table_name
+from factories.record import RECORDS
 
 WORD_BYTES = (7, 7, 7, 7, 4)
 """A SHA-256 digest cut into words below 64 bits, so each is a non-negative bigint whose
@@ -32,10 +32,9 @@ UTF8_SETTINGS = {"client_encoding": "UTF8"}
 
 
 def _row(entity: str) -> sql.Composable:
-    model = next(m for m in DOMAIN_TABLES if table_name(m) == entity)
-    columns = [c.name for c in model.__table__.columns]  # type: ignore[attr-defined]
+    """``ROW(t.c1, ..., t.cn)`` in the column order of the generator's canonical record."""
     return sql.SQL("ROW({})").format(
-        sql.SQL(", ").join(sql.Identifier("t", name) for name in columns)
+        sql.SQL(", ").join(sql.Identifier("t", c.name) for c in RECORDS[entity])
     )
 
 

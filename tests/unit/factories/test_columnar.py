@@ -21,8 +21,8 @@ from psycopg.pq import Format
 from factories import digest
 from factories.columnar import COLUMNAR, ENCODERS, encoded_batch
 from factories.columnar import digests as cdigests
+from factories.columnar.feistel import feistel_column
 from factories.columnar.fields import copy_numeric
-from factories.columnar.ids import feistel_column
 from factories.columnar.installments import _round_half_up
 from factories.columnar.pack import Packer, RecordPacker, digit_matrix
 from factories.columnar.transactions import (

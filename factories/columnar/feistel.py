@@ -1,4 +1,4 @@
-"""``Feistel`` numbers in bulk."""
+"""``keys.Feistel``, a column of values at a time."""
 
 from __future__ import annotations
 
